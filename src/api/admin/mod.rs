@@ -1,0 +1,3 @@
+//! Handlers of the admin API.
+
+pub mod identities;

@@ -1,0 +1,4 @@
+//! Handlers of the public API.
+
+pub mod health;
+pub mod schemas;

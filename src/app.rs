@@ -1,0 +1,177 @@
+//! `Application`: binds both listeners (port 0 works), builds the shared state and
+//! the two actix apps, and runs them until told to stop.
+
+use crate::api;
+use crate::clock::Clock;
+use crate::config::{derived_base_url, Config};
+use crate::error;
+use crate::password::Hasher;
+use crate::state::AppState;
+use crate::store::{Store, StoreOptions};
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use tracing_actix_web::TracingLogger;
+
+pub struct Application {
+    public_addr: SocketAddr,
+    admin_addr: SocketAddr,
+    public: Server,
+    admin: Server,
+    state: AppState,
+    /// Holds an `--ephemeral` database's directory; dropping it deletes the file.
+    _ephemeral: Option<tempfile::TempDir>,
+}
+
+impl Application {
+    pub async fn build(mut config: Config, clock: Clock) -> anyhow::Result<Application> {
+        let ephemeral = if config.ephemeral {
+            let dir = tempfile::Builder::new()
+                .prefix("postern-")
+                .tempdir()
+                .context("--ephemeral: cannot create a temporary directory")?;
+            config.db = dir.path().join("postern.sqlite");
+            Some(dir)
+        } else {
+            None
+        };
+        let store = open_store(&config).await?;
+
+        let public_listener = TcpListener::bind(config.public_listen).with_context(|| {
+            format!("--public-listen: cannot listen on {}", config.public_listen)
+        })?;
+        let admin_listener = TcpListener::bind(config.admin_listen)
+            .with_context(|| format!("--admin-listen: cannot listen on {}", config.admin_listen))?;
+        let public_addr = public_listener.local_addr()?;
+        let admin_addr = admin_listener.local_addr()?;
+        if !config.public_base_url_explicit {
+            config.public_base_url = derived_base_url(public_addr)?;
+        }
+
+        let hasher = Hasher::new(config.hash_params, config.hash_concurrency as usize)
+            .map_err(anyhow::Error::msg)?;
+        let workers = config.workers;
+        let config = Arc::new(config);
+        let state = AppState {
+            schemas: config.schemas.clone(),
+            config,
+            store,
+            hasher,
+            clock,
+        };
+
+        let public = {
+            let state = state.clone();
+            HttpServer::new(move || {
+                App::new()
+                    .app_data(web::Data::new(state.clone()))
+                    .configure(|c| extractor_configs(c, &state))
+                    .wrap(TracingLogger::default())
+                    .configure(api::public_routes)
+                    .default_service(web::to(error::not_found))
+            })
+            .workers(workers)
+            .disable_signals()
+            .listen(public_listener)?
+            .run()
+        };
+        let admin = {
+            let state = state.clone();
+            HttpServer::new(move || {
+                App::new()
+                    .app_data(web::Data::new(state.clone()))
+                    .configure(|c| extractor_configs(c, &state))
+                    .wrap(TracingLogger::default())
+                    .configure(api::admin_routes)
+                    .default_service(web::to(error::not_found))
+            })
+            .workers(workers.min(2))
+            .disable_signals()
+            .listen(admin_listener)?
+            .run()
+        };
+        tracing::info!(
+            public = %public_addr,
+            admin = %admin_addr,
+            public_base_url = %state.config.public_base_url,
+            db = %state.store.path().display(),
+            "Postern is listening"
+        );
+        Ok(Application {
+            public_addr,
+            admin_addr,
+            public,
+            admin,
+            state,
+            _ephemeral: ephemeral,
+        })
+    }
+
+    pub fn public_addr(&self) -> SocketAddr {
+        self.public_addr
+    }
+
+    pub fn admin_addr(&self) -> SocketAddr {
+        self.admin_addr
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Handles that stop both servers gracefully (`stop(true)` lets in-flight
+    /// requests finish).
+    pub fn handles(&self) -> (ServerHandle, ServerHandle) {
+        (self.public.handle(), self.admin.handle())
+    }
+
+    /// Serves until both servers have stopped.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let Application {
+            public,
+            admin,
+            state,
+            _ephemeral,
+            ..
+        } = self;
+        let (p, a) = futures_util::future::join(public, admin).await;
+        p.context("public server")?;
+        a.context("admin server")?;
+        drop(state);
+        drop(_ephemeral);
+        Ok(())
+    }
+}
+
+async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let path = config.db.clone();
+    let options = StoreOptions {
+        pool_size: config.db_pool_size,
+        ..StoreOptions::default()
+    };
+    let shown = path.display().to_string();
+    tokio::task::spawn_blocking(move || Store::open(&path, &options))
+        .await
+        .context("opening the database was cancelled")?
+        .with_context(|| format!("--db: cannot open the database {shown}"))
+}
+
+/// Body limits and Kratos-format errors for every extractor.
+fn extractor_configs(c: &mut web::ServiceConfig, state: &AppState) {
+    let limit = state.config.max_body_bytes;
+    c.app_data(
+        web::JsonConfig::default()
+            .limit(limit)
+            .error_handler(error::extractors::json),
+    )
+    .app_data(
+        web::FormConfig::default()
+            .limit(limit)
+            .error_handler(error::extractors::form),
+    )
+    .app_data(web::QueryConfig::default().error_handler(error::extractors::query))
+    .app_data(web::PathConfig::default().error_handler(error::extractors::path))
+    .app_data(web::PayloadConfig::default().limit(limit));
+}

@@ -1,0 +1,282 @@
+//! Configuration: `ServeArgs` is what clap parses from flags and `POSTERN_*`
+//! variables; `Config` is the validated result, built once at start-up and shared
+//! read-only (`Arc<Config>`), never global.
+
+use crate::identity::schema::{IdentitySchema, SchemaRegistry, DEFAULT_SCHEMA_ID};
+use crate::password::HashParams;
+use anyhow::Context;
+use clap::{Args, Parser, ValueEnum};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use url::Url;
+
+/// argon2id parameters, shared by `serve` and `hash-password`.
+#[derive(Clone, Debug, Args)]
+pub struct HashArgs {
+    /// argon2id memory cost in KiB.
+    #[arg(long, env = "POSTERN_HASH_MEMORY_KIB", default_value_t = HashParams::DEFAULT.memory_kib)]
+    pub hash_memory_kib: u32,
+    /// argon2id iterations (time cost).
+    #[arg(long, env = "POSTERN_HASH_ITERATIONS", default_value_t = HashParams::DEFAULT.iterations)]
+    pub hash_iterations: u32,
+    /// argon2id parallelism (lanes).
+    #[arg(long, env = "POSTERN_HASH_PARALLELISM", default_value_t = HashParams::DEFAULT.parallelism)]
+    pub hash_parallelism: u32,
+}
+
+impl HashArgs {
+    pub fn params(&self) -> anyhow::Result<HashParams> {
+        let params = HashParams {
+            memory_kib: self.hash_memory_kib,
+            iterations: self.hash_iterations,
+            parallelism: self.hash_parallelism,
+        };
+        params.argon2().map_err(|e| {
+            anyhow::anyhow!(
+                "--hash-memory-kib / --hash-iterations / --hash-parallelism: {e} \
+                 (memory must be at least 8 × parallelism KiB, iterations ≥ 1, parallelism 1..=16777215)"
+            )
+        })?;
+        Ok(params)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// `postern serve` flags. Every flag also reads the `POSTERN_*` variable named in
+/// its help.
+#[derive(Clone, Debug, Parser)]
+#[command(name = "postern")]
+pub struct ServeArgs {
+    /// SQLite database file (created and migrated on start).
+    #[arg(long, env = "POSTERN_DB", default_value = "postern.sqlite")]
+    pub db: PathBuf,
+    /// Use a temporary database file, deleted on exit (for CI and demos).
+    #[arg(long, env = "POSTERN_EPHEMERAL")]
+    pub ephemeral: bool,
+    /// Address of the public API (browsers, apps). Port 0 picks a free port.
+    #[arg(long, env = "POSTERN_PUBLIC_LISTEN", default_value = "127.0.0.1:4433")]
+    pub public_listen: SocketAddr,
+    /// Address of the admin API (your backend only). Keep it on loopback.
+    #[arg(long, env = "POSTERN_ADMIN_LISTEN", default_value = "127.0.0.1:4434")]
+    pub admin_listen: SocketAddr,
+    /// Public URL clients reach the public API at (default: http://<public-listen>/).
+    #[arg(long, env = "POSTERN_PUBLIC_BASE_URL")]
+    pub public_base_url: Option<Url>,
+    /// An identity schema as ID=PATH (repeatable). Default: the built-in email + password schema, id `default`.
+    #[arg(long = "identity-schema", env = "POSTERN_IDENTITY_SCHEMA", value_delimiter = ',', value_parser = parse_schema_arg)]
+    pub identity_schemas: Vec<(String, PathBuf)>,
+    /// Schema id used for identities created without one.
+    #[arg(long, env = "POSTERN_DEFAULT_SCHEMA_ID", default_value = DEFAULT_SCHEMA_ID)]
+    pub default_schema_id: String,
+    #[command(flatten)]
+    pub hash: HashArgs,
+    /// How many password hashes may run at once (each uses --hash-memory-kib of memory).
+    #[arg(long, env = "POSTERN_HASH_CONCURRENCY", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub hash_concurrency: u32,
+    /// Developer mode: cheap password hashing and debug logs. Never in production.
+    #[arg(long, env = "POSTERN_DEV")]
+    pub dev: bool,
+    /// Log output format.
+    #[arg(long, env = "POSTERN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
+    pub log_format: LogFormat,
+    /// Log filter, e.g. `info` or `postern=debug,actix_web=info` (default: info; debug with --dev).
+    #[arg(long, env = "POSTERN_LOG_LEVEL")]
+    pub log_level: Option<String>,
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "POSTERN_MAX_BODY_BYTES", default_value_t = 1_048_576, value_parser = clap::value_parser!(u64).range(1024..=67_108_864))]
+    pub max_body_bytes: u64,
+    /// HTTP worker threads per listener (default: one per CPU core).
+    #[arg(long, env = "POSTERN_WORKERS", value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub workers: Option<u32>,
+    /// Database connections in the pool.
+    #[arg(long, env = "POSTERN_DB_POOL_SIZE", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub db_pool_size: u32,
+}
+
+fn parse_schema_arg(s: &str) -> Result<(String, PathBuf), String> {
+    let (id, path) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected ID=PATH, got `{s}`"))?;
+    if id.is_empty() || path.is_empty() {
+        return Err(format!(
+            "expected ID=PATH with both parts non-empty, got `{s}`"
+        ));
+    }
+    Ok((id.to_owned(), PathBuf::from(path)))
+}
+
+/// Validated configuration.
+#[derive(Debug)]
+pub struct Config {
+    pub db: PathBuf,
+    pub ephemeral: bool,
+    pub public_listen: SocketAddr,
+    pub admin_listen: SocketAddr,
+    /// Resolved once the public listener is bound (port 0 becomes the real port).
+    pub public_base_url: Url,
+    pub public_base_url_explicit: bool,
+    pub schemas: Arc<SchemaRegistry>,
+    pub hash_params: HashParams,
+    pub hash_concurrency: u32,
+    pub dev: bool,
+    pub max_body_bytes: usize,
+    pub workers: usize,
+    pub db_pool_size: u32,
+}
+
+impl TryFrom<ServeArgs> for Config {
+    type Error = anyhow::Error;
+
+    fn try_from(args: ServeArgs) -> anyhow::Result<Config> {
+        let hash_params = if args.dev {
+            HashParams::DEV
+        } else {
+            args.hash.params()?
+        };
+        let schemas = load_schemas(&args.identity_schemas, &args.default_schema_id)?;
+        if let Some(url) = &args.public_base_url {
+            if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+                anyhow::bail!("--public-base-url must be an http(s) URL with a host, got `{url}`");
+            }
+        }
+        let public_base_url = match &args.public_base_url {
+            Some(u) => normalize_base(u.clone()),
+            None => derived_base_url(args.public_listen)?,
+        };
+        Ok(Config {
+            db: args.db,
+            ephemeral: args.ephemeral,
+            public_listen: args.public_listen,
+            admin_listen: args.admin_listen,
+            public_base_url_explicit: args.public_base_url.is_some(),
+            public_base_url,
+            schemas: Arc::new(schemas),
+            hash_params,
+            hash_concurrency: args.hash_concurrency,
+            dev: args.dev,
+            max_body_bytes: usize::try_from(args.max_body_bytes).unwrap_or(1_048_576),
+            workers: args.workers.map_or_else(
+                || std::thread::available_parallelism().map_or(2, usize::from),
+                |w| w as usize,
+            ),
+            db_pool_size: args.db_pool_size,
+        })
+    }
+}
+
+fn load_schemas(args: &[(String, PathBuf)], default_id: &str) -> anyhow::Result<SchemaRegistry> {
+    if args.is_empty() {
+        if default_id != DEFAULT_SCHEMA_ID {
+            anyhow::bail!(
+                "--default-schema-id is `{default_id}`, but only the built-in schema `{DEFAULT_SCHEMA_ID}` is configured; add --identity-schema {default_id}=PATH"
+            );
+        }
+        return SchemaRegistry::builtin();
+    }
+    let mut schemas = Vec::new();
+    for (id, path) in args {
+        if schemas.iter().any(|s: &IdentitySchema| &s.id == id) {
+            anyhow::bail!("--identity-schema: the id `{id}` is given twice");
+        }
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path).with_context(|| {
+            format!("--identity-schema: cannot read identity schema file {origin}")
+        })?;
+        schemas.push(IdentitySchema::parse(id, &text, &origin)?);
+    }
+    SchemaRegistry::new(schemas, default_id)
+}
+
+/// `http://<listen address>/`, with an unspecified IP (0.0.0.0, ::) read as loopback.
+pub fn derived_base_url(listen: SocketAddr) -> anyhow::Result<Url> {
+    let ip = if listen.ip().is_unspecified() {
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    } else {
+        listen.ip()
+    };
+    let addr = SocketAddr::new(ip, listen.port());
+    Url::parse(&format!("http://{addr}/")).context("cannot derive the public base URL")
+}
+
+/// Base URLs end in `/` so that joining paths is predictable.
+fn normalize_base(mut url: Url) -> Url {
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    url.set_query(None);
+    url.set_fragment(None);
+    url
+}
+
+impl Config {
+    /// `<public base>/<path>` as a string, e.g. `public_url("self-service/login")`.
+    pub fn public_url(&self, path: &str) -> String {
+        format!("{}{}", self.public_base_url, path.trim_start_matches('/'))
+    }
+
+    /// The public base URL without its trailing slash.
+    pub fn public_base(&self) -> &str {
+        self.public_base_url.as_str().trim_end_matches('/')
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Config, String> {
+        let mut all = vec!["postern"];
+        all.extend_from_slice(args);
+        let serve = ServeArgs::try_parse_from(all).map_err(|e| e.to_string())?;
+        Config::try_from(serve).map_err(|e| format!("{e:#}"))
+    }
+
+    #[test]
+    fn defaults_give_a_working_config() {
+        let c = parse(&[]).unwrap();
+        assert_eq!(c.public_listen.to_string(), "127.0.0.1:4433");
+        assert_eq!(c.admin_listen.to_string(), "127.0.0.1:4434");
+        assert_eq!(c.public_base_url.as_str(), "http://127.0.0.1:4433/");
+        assert_eq!(c.hash_params, HashParams::DEFAULT);
+        assert_eq!(c.schemas.default_id(), "default");
+    }
+
+    #[test]
+    fn bad_values_name_their_flag() {
+        let e = parse(&["--public-listen", "nope"]).unwrap_err();
+        assert!(e.contains("--public-listen"), "{e}");
+        let e = parse(&["--hash-parallelism", "0"]).unwrap_err();
+        assert!(e.contains("--hash-"), "{e}");
+        let e = parse(&["--identity-schema", "noequals"]).unwrap_err();
+        assert!(e.contains("--identity-schema"), "{e}");
+        let e = parse(&["--identity-schema", "x=/does/not/exist.json"]).unwrap_err();
+        assert!(e.contains("/does/not/exist.json"), "{e}");
+        let e = parse(&["--default-schema-id", "other"]).unwrap_err();
+        assert!(e.contains("--default-schema-id"), "{e}");
+        let e = parse(&["--public-base-url", "ftp://x/"]).unwrap_err();
+        assert!(e.contains("--public-base-url"), "{e}");
+    }
+
+    #[test]
+    fn dev_mode_uses_cheap_hashing() {
+        assert_eq!(parse(&["--dev"]).unwrap().hash_params, HashParams::DEV);
+    }
+
+    #[test]
+    fn unspecified_listen_address_derives_a_loopback_base_url() {
+        let c = parse(&["--public-listen", "0.0.0.0:8080"]).unwrap();
+        assert_eq!(c.public_base_url.as_str(), "http://127.0.0.1:8080/");
+        let c = parse(&["--public-base-url", "https://auth.example.com/id"]).unwrap();
+        assert_eq!(
+            c.public_url("self-service/login"),
+            "https://auth.example.com/id/self-service/login"
+        );
+    }
+}

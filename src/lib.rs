@@ -1,0 +1,15 @@
+//! Postern: an identity server that speaks the Ory Kratos API, backed by SQLite.
+
+pub mod api;
+pub mod app;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod error;
+pub mod identity;
+pub mod password;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+pub mod timefmt;

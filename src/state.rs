@@ -1,0 +1,18 @@
+//! The state every handler and domain function shares. Passed explicitly (one
+//! `web::Data<AppState>`), never global, so tests can run many servers at once.
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::identity::schema::SchemaRegistry;
+use crate::password::Hasher;
+use crate::store::Store;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub schemas: Arc<SchemaRegistry>,
+    pub store: Store,
+    pub hasher: Hasher,
+    pub clock: Clock,
+}

@@ -1,0 +1,166 @@
+//! Everything that touches SQL. `Store` owns the r2d2 pool; callers hand it a short,
+//! synchronous closure that runs on the blocking pool, so no connection is ever held
+//! across an `.await`. Write closures run inside `BEGIN IMMEDIATE` transactions.
+
+mod codec;
+pub mod identities;
+pub mod migrate;
+
+use r2d2::Pool;
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use rusqlite::Connection as Conn;
+
+/// Failures of the storage layer. Domain code maps them to its own errors.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("no database connection became free in time")]
+    Pool(#[from] r2d2::Error),
+    #[error("database error")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("the blocking task was cancelled")]
+    Blocking,
+    #[error("a unique constraint failed: {what}")]
+    Conflict { what: &'static str },
+    #[error("stored data is not in the expected format: {0}")]
+    Corrupt(String),
+    #[error(
+        "the database schema version {found} is newer than this binary supports ({supported})"
+    )]
+    TooNew { found: i64, supported: i64 },
+}
+
+impl StoreError {
+    /// True when retrying later may succeed (pool exhausted, database locked).
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Pool(_) => true,
+            StoreError::Sqlite(e) => matches!(
+                e.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            ),
+            _ => false,
+        }
+    }
+}
+
+/// Maps a UNIQUE violation to `Conflict { what }`; other errors pass through. Call it
+/// in the store function that knows which index can fire.
+pub(crate) fn on_unique(what: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
+    move |e| match e.sqlite_error() {
+        Some(s) if s.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE => {
+            StoreError::Conflict { what }
+        }
+        _ => StoreError::Sqlite(e),
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    pub pool_size: u32,
+    pub connection_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            pool_size: 8,
+            connection_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool<SqliteConnectionManager>,
+    path: PathBuf,
+}
+
+/// Per-connection settings. `journal_mode=WAL` persists in the file and is set once
+/// in `open`; the rest must be set on every connection.
+const CONNECTION_PRAGMAS: &str = "PRAGMA foreign_keys = ON;
+     PRAGMA busy_timeout = 5000;
+     PRAGMA synchronous = FULL;";
+
+impl Store {
+    /// Opens (creating if needed) the database file, switches it to WAL, applies
+    /// pending migrations and builds the pool.
+    pub fn open(path: &Path, options: &StoreOptions) -> Result<Store, StoreError> {
+        let mut conn = Connection::open(path)?;
+        conn.execute_batch(CONNECTION_PRAGMAS)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        migrate::run(&mut conn)?;
+        drop(conn);
+
+        let manager =
+            SqliteConnectionManager::file(path).with_init(|c| c.execute_batch(CONNECTION_PRAGMAS));
+        let pool = Pool::builder()
+            .max_size(options.pool_size.max(1))
+            .min_idle(Some(1))
+            .connection_timeout(options.connection_timeout)
+            .build(manager)?;
+        Ok(Store {
+            pool,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs a read-only closure on a pooled connection, off the async executor.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = pool.get()?;
+            f(&conn)
+        })
+        .await
+        .map_err(|_| StoreError::Blocking)?
+    }
+
+    /// Runs a closure inside one `BEGIN IMMEDIATE` transaction, committed when the
+    /// closure returns `Ok`. Keep it to SQL: nothing slow happens while the write
+    /// lock is held.
+    ///
+    /// The closure may fail with any error that a `StoreError` converts into, so
+    /// domain code can validate inside the transaction and roll it back.
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(StoreError::from)?;
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(StoreError::from)?;
+            let out = f(&tx)?;
+            tx.commit().map_err(StoreError::from)?;
+            Ok(out)
+        })
+        .await
+        .map_err(|_| StoreError::Blocking)?
+    }
+
+    /// A real query against Postern's own schema through the pool: what
+    /// `/health/ready` reports.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.read(|c| {
+            c.prepare_cached("SELECT count(*) FROM (SELECT 1 FROM identities LIMIT 1)")?
+                .query_row([], |r| r.get::<_, i64>(0))?;
+            Ok(())
+        })
+        .await
+    }
+}

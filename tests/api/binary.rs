@@ -1,0 +1,181 @@
+//! The real `postern` binary: flags, subcommands, start-up and graceful shutdown.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_postern");
+
+fn postern() -> Command {
+    let mut cmd = Command::new(BIN);
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("POSTERN_")) {
+        cmd.env_remove(k);
+    }
+    cmd
+}
+
+#[test]
+fn a_bad_flag_value_is_a_clear_error_naming_the_flag() {
+    for (args, flag) in [
+        (vec!["--public-listen", "not-an-address"], "--public-listen"),
+        (vec!["--hash-iterations", "zero"], "--hash-iterations"),
+        (vec!["--log-format", "xml"], "--log-format"),
+        (vec!["--identity-schema", "broken"], "--identity-schema"),
+        (
+            vec![
+                "--identity-schema",
+                "x=/no/such/file.json",
+                "--default-schema-id",
+                "x",
+            ],
+            "/no/such/file.json",
+        ),
+        (vec!["--hash-memory-kib", "1"], "--hash-memory-kib"),
+    ] {
+        let out = postern().args(&args).output().unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(flag), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
+fn hash_password_prints_a_verifiable_argon2id_hash() {
+    let mut child = postern()
+        .args([
+            "hash-password",
+            "--hash-memory-kib",
+            "256",
+            "--hash-iterations",
+            "1",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"my secret\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let hash = String::from_utf8(out.stdout).unwrap();
+    let hash = hash.trim();
+    assert!(hash.starts_with("$argon2id$v=19$m=256,t=1,p=1$"), "{hash}");
+    let params = postern::password::HashParams {
+        memory_kib: 256,
+        iterations: 1,
+        parallelism: 1,
+    };
+    assert_eq!(
+        postern::password::verify_now(params, "my secret", hash).unwrap(),
+        postern::password::Verified::Yes
+    );
+}
+
+#[test]
+fn migrate_creates_and_upgrades_a_database_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("m.sqlite");
+    let out = postern()
+        .args(["migrate", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let v: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, postern::store::migrate::LATEST);
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
+
+/// Starts the binary on port 0, reads the bound addresses from its JSON log.
+fn start(extra: &[&str]) -> (std::process::Child, Value) {
+    let mut child = postern()
+        .args([
+            "serve",
+            "--public-listen",
+            "127.0.0.1:0",
+            "--admin-listen",
+            "127.0.0.1:0",
+        ])
+        .args(["--log-format", "json", "--log-level", "info", "--dev"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let listening = loop {
+        let line = lines
+            .next()
+            .expect("server exited before listening")
+            .unwrap();
+        let v: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
+        if v["fields"]["message"] == "Postern is listening" {
+            break v["fields"].clone();
+        }
+    };
+    // Keep draining the log so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, listening)
+}
+
+fn get(addr: &str, path: &str) -> u16 {
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut status = String::new();
+    BufReader::new(stream).read_line(&mut status).unwrap();
+    status.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+fn terminate(child: &mut std::process::Child) -> std::process::ExitStatus {
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    child.wait().unwrap()
+}
+
+#[test]
+fn serve_answers_ready_on_both_ports_and_exits_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("serve.sqlite");
+    let (mut child, info) = start(&["--db", db.to_str().unwrap()]);
+    let public = info["public"].as_str().unwrap().to_owned();
+    let admin = info["admin"].as_str().unwrap().to_owned();
+    assert_eq!(get(&public, "/health/ready"), 200);
+    assert_eq!(get(&admin, "/health/ready"), 200);
+    assert!(db.exists());
+    let status = terminate(&mut child);
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn ephemeral_mode_removes_its_database_on_exit() {
+    let (mut child, info) = start(&["--ephemeral"]);
+    let db = std::path::PathBuf::from(info["db"].as_str().unwrap());
+    assert!(db.exists(), "{db:?}");
+    assert_eq!(get(info["public"].as_str().unwrap(), "/health/ready"), 200);
+    assert!(terminate(&mut child).success());
+    assert!(!db.exists(), "{db:?} should be gone");
+}

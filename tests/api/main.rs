@@ -1,0 +1,19 @@
+//! One integration-test binary (one link step): every test starts the real server
+//! on port 0 with its own database file and talks to it over HTTP.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed expectation should panic"
+)]
+
+mod helpers;
+
+mod admin_identities;
+mod bad_input;
+mod binary;
+mod health;
+mod schemas;
+mod upgrade;
