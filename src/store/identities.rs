@@ -60,6 +60,8 @@ const SELECT_RECOVERY: &str = "SELECT id, via, value, created_at, updated_at
 const DELETE_RECOVERY: &str =
     "DELETE FROM identity_recovery_addresses WHERE identity_id = :identity_id";
 const COUNT_IDENTITIES: &str = "SELECT count(*) FROM identities";
+const UPDATE_CREDENTIAL_CONFIG: &str = "UPDATE identity_credentials
+    SET config = :config, updated_at = :updated_at WHERE id = :id";
 
 /// Every statement above, for the test that prepares them all against `schema.sql`.
 pub const STATEMENTS: &[&str] = &[
@@ -81,6 +83,7 @@ pub const STATEMENTS: &[&str] = &[
     SELECT_RECOVERY,
     DELETE_RECOVERY,
     COUNT_IDENTITIES,
+    UPDATE_CREDENTIAL_CONFIG,
 ];
 
 /// What a UNIQUE violation while writing an identity means.
@@ -330,4 +333,20 @@ fn recovery_from_row(row: &Row<'_>) -> rusqlite::Result<RecoveryAddress> {
         created_at: get_time(row, "created_at")?,
         updated_at: get_time(row, "updated_at")?,
     })
+}
+
+/// Replaces a credential's config (e.g. a password rehashed with current parameters).
+pub fn update_credential_config(
+    conn: &Connection,
+    credential_id: Uuid,
+    config: &serde_json::Value,
+    now: time::OffsetDateTime,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(UPDATE_CREDENTIAL_CONFIG)?
+        .execute(named_params! {
+            ":id": uuid_text(credential_id),
+            ":config": json_text(config),
+            ":updated_at": time_int(now),
+        })?;
+    Ok(())
 }

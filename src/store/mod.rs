@@ -3,8 +3,11 @@
 //! across an `.await`. Write closures run inside `BEGIN IMMEDIATE` transactions.
 
 mod codec;
+pub mod errors;
+pub mod flows;
 pub mod identities;
 pub mod migrate;
+pub mod sessions;
 
 use r2d2::Pool;
 use r2d2_sqlite::SqliteConnectionManager;
