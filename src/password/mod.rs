@@ -3,6 +3,8 @@
 //! imported hash must respect. Hashing runs on the blocking pool behind a semaphore,
 //! so hash memory × concurrency stays within what the machine has.
 
+pub mod policy;
+
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -83,6 +85,9 @@ pub enum Verified {
 pub struct Hasher {
     params: HashParams,
     permits: Arc<Semaphore>,
+    /// A hash of a random password, verified against when an identifier is
+    /// unknown so that both answers cost the same argon2 work.
+    dummy: Arc<tokio::sync::OnceCell<String>>,
 }
 
 impl Hasher {
@@ -91,6 +96,7 @@ impl Hasher {
         Ok(Hasher {
             params,
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            dummy: Arc::new(tokio::sync::OnceCell::new()),
         })
     }
 
@@ -112,6 +118,20 @@ impl Hasher {
         let stored = stored.to_owned();
         self.run(move || verify_now(params, password.expose(), &stored))
             .await
+    }
+
+    /// Spends the same work as `verify` on a login identifier that does not
+    /// exist, so that its answer and timing match a wrong password's.
+    pub async fn verify_dummy(&self, password: &Password) -> Result<(), HashError> {
+        let dummy = self
+            .dummy
+            .get_or_try_init(|| async {
+                let random = Password::new(crate::crypto::random_alphanumeric(32));
+                self.hash(&random).await
+            })
+            .await?
+            .clone();
+        self.verify(password, &dummy).await.map(|_| ())
     }
 
     async fn run<T: Send + 'static>(

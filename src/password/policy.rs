@@ -1,0 +1,155 @@
+//! The password policy applied at registration and settings (Kratos's
+//! `password/validator.go`, offline): length bounds, not too similar to the
+//! account's identifiers, and not one of the passwords most common in breaches
+//! (zxcvbn's list of ~30,000 leaked passwords, shipped inside the binary — no
+//! network call, unlike Kratos's HaveIBeenPwned lookup).
+
+use zxcvbn::matching::patterns::{DictionaryPattern, MatchPattern};
+
+pub const MIN_CHARS: usize = 8;
+pub const MAX_CHARS: usize = 4096;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PolicyViolation {
+    TooShort { min: usize, actual: usize },
+    TooLong { max: usize, actual: usize },
+    TooSimilar,
+    Breached,
+}
+
+/// Checks a new password against the policy; `identifiers` are the account's
+/// login identifiers (normalized).
+pub fn check(password: &str, identifiers: &[String]) -> Result<(), PolicyViolation> {
+    let chars = password.chars().count();
+    if chars < MIN_CHARS {
+        return Err(PolicyViolation::TooShort {
+            min: MIN_CHARS,
+            actual: chars,
+        });
+    }
+    if chars > MAX_CHARS {
+        return Err(PolicyViolation::TooLong {
+            max: MAX_CHARS,
+            actual: chars,
+        });
+    }
+    if identifiers.iter().any(|id| too_similar(password, id)) {
+        return Err(PolicyViolation::TooSimilar);
+    }
+    if is_common_breached(password) {
+        return Err(PolicyViolation::Breached);
+    }
+    Ok(())
+}
+
+/// Kratos's rule: compared lower-cased (only when both are ≤ 256 bytes), a
+/// password is too similar when its edit distance to the identifier is below 5 or
+/// their longest common substring is more than half of the password.
+fn too_similar(password: &str, identifier: &str) -> bool {
+    if password.len() > 256 || identifier.len() > 256 || identifier.is_empty() {
+        return false;
+    }
+    let (p, i) = (password.to_lowercase(), identifier.to_lowercase());
+    if strsim::levenshtein(&p, &i) < 5 {
+        return true;
+    }
+    let lcs = longest_common_substring(&p, &i);
+    lcs * 2 > p.chars().count()
+}
+
+fn longest_common_substring(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut prev = vec![0usize; b.len() + 1];
+    let mut best = 0;
+    for ca in &a {
+        let mut cur = vec![0usize; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            if ca == cb {
+                let v = prev.get(j).copied().unwrap_or(0) + 1;
+                if let Some(slot) = cur.get_mut(j + 1) {
+                    *slot = v;
+                }
+                best = best.max(v);
+            }
+        }
+        prev = cur;
+    }
+    best
+}
+
+/// Whether the whole password (case-insensitively, l33t or reversed spellings
+/// included) is one entry of zxcvbn's leaked-passwords dictionary.
+fn is_common_breached(password: &str) -> bool {
+    // No entry of the list is anywhere near this long; skip zxcvbn's work.
+    if password.chars().count() > 64 {
+        return false;
+    }
+    // zxcvbn does not export its dictionary type; the pattern's default names the
+    // leaked-passwords list.
+    let passwords = DictionaryPattern::default().dictionary_name;
+    let entropy = zxcvbn::zxcvbn(password, &[]);
+    let len = password.chars().count();
+    entropy.sequence().iter().any(|m| {
+        m.i == 0
+            && m.j + 1 == len
+            && matches!(&m.pattern, MatchPattern::Dictionary(d) if d.dictionary_name == passwords)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids() -> Vec<String> {
+        vec!["ada.lovelace@example.com".into()]
+    }
+
+    #[test]
+    fn length_bounds() {
+        assert_eq!(
+            check("short", &ids()),
+            Err(PolicyViolation::TooShort { min: 8, actual: 5 })
+        );
+        let long = "x".repeat(4097);
+        assert_eq!(
+            check(&long, &ids()),
+            Err(PolicyViolation::TooLong {
+                max: 4096,
+                actual: 4097
+            })
+        );
+    }
+
+    #[test]
+    fn common_breached_passwords_are_refused_in_any_case() {
+        for p in [
+            "password",
+            "Password1",
+            "qwertyuiop",
+            "iloveyou",
+            "P@ssw0rd",
+            "12345678",
+        ] {
+            assert_eq!(check(p, &[]), Err(PolicyViolation::Breached), "{p}");
+        }
+        for p in [
+            "correct horse battery staple",
+            "tangerine-velvet-83-lighthouse",
+        ] {
+            assert_eq!(check(p, &[]), Ok(()), "{p}");
+        }
+    }
+
+    #[test]
+    fn passwords_like_the_identifier_are_refused() {
+        assert_eq!(
+            check("ada.lovelace@example.co", &ids()),
+            Err(PolicyViolation::TooSimilar)
+        );
+        assert_eq!(
+            check("ADA.LOVELACE1", &ids()),
+            Err(PolicyViolation::TooSimilar)
+        );
+        assert_eq!(check("violet tram 9 quietly", &ids()), Ok(()));
+    }
+}
