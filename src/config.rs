@@ -43,6 +43,23 @@ impl HashArgs {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SameSite {
+    Lax,
+    Strict,
+    None,
+}
+
+/// How registration asks for traits and credentials.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RegistrationStyle {
+    /// One form: traits and password together (Kratos `unified`).
+    OneStep,
+    /// Kratos's two-step `profile_first`: traits first, then the password.
+    #[value(name = "profile_first", alias = "profile-first")]
+    ProfileFirst,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     Pretty,
     Json,
@@ -97,6 +114,46 @@ pub struct ServeArgs {
     /// Database connections in the pool.
     #[arg(long, env = "POSTERN_DB_POOL_SIZE", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=64))]
     pub db_pool_size: u32,
+    /// How long a self-service flow stays usable, e.g. `1h`, `30m`.
+    #[arg(long, env = "POSTERN_FLOW_LIFESPAN", default_value = "1h", value_parser = parse_duration)]
+    pub flow_lifespan: time::Duration,
+    /// How long a session lasts after login, e.g. `24h`, `30d`.
+    #[arg(long, env = "POSTERN_SESSION_LIFESPAN", default_value = "24h", value_parser = parse_duration)]
+    pub session_lifespan: time::Duration,
+    /// Where browsers go after login, registration and logout when no `return_to` applies (default: <ui-url>/welcome).
+    #[arg(long, env = "POSTERN_DEFAULT_RETURN_URL")]
+    pub default_return_url: Option<Url>,
+    /// A URL `return_to` may point at (repeatable; scheme, host and path prefix must match; `https://*.example.com/` allows subdomains).
+    #[arg(
+        long = "allowed-return-url",
+        env = "POSTERN_ALLOWED_RETURN_URL",
+        value_delimiter = ','
+    )]
+    pub allowed_return_urls: Vec<Url>,
+    /// Base URL of the self-service UI: flows redirect browsers to <ui-url>/login?flow=<id> etc. (default: <public-base-url>/ui).
+    #[arg(long, env = "POSTERN_UI_URL")]
+    pub ui_url: Option<Url>,
+    /// Domain attribute of the session and CSRF cookies (default: host-only).
+    #[arg(long, env = "POSTERN_COOKIE_DOMAIN")]
+    pub cookie_domain: Option<String>,
+    /// SameSite attribute of the session cookie (CSRF cookies fall back to Lax when not Secure).
+    #[arg(long, env = "POSTERN_COOKIE_SAME_SITE", value_enum, default_value_t = SameSite::Lax)]
+    pub cookie_same_site: SameSite,
+    /// Registration form style.
+    #[arg(long, env = "POSTERN_REGISTRATION_STYLE", value_enum, default_value_t = RegistrationStyle::OneStep)]
+    pub registration_style: RegistrationStyle,
+    /// Do not log users in after they register (Kratos without the `session` hook).
+    #[arg(long, env = "POSTERN_NO_SESSION_AFTER_REGISTRATION")]
+    pub no_session_after_registration: bool,
+}
+
+fn parse_duration(s: &str) -> Result<time::Duration, String> {
+    let d = humantime::parse_duration(s)
+        .map_err(|e| format!("`{s}` is not a duration like 30m, 1h or 7d: {e}"))?;
+    if d.is_zero() {
+        return Err("the duration must be longer than zero".into());
+    }
+    time::Duration::try_from(d).map_err(|e| e.to_string())
 }
 
 fn parse_schema_arg(s: &str) -> Result<(String, PathBuf), String> {
@@ -128,6 +185,15 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub workers: usize,
     pub db_pool_size: u32,
+    pub flow_lifespan: time::Duration,
+    pub session_lifespan: time::Duration,
+    default_return_url: Option<Url>,
+    pub allowed_return_urls: Vec<Url>,
+    ui_url: Option<Url>,
+    pub cookie_domain: Option<String>,
+    pub cookie_same_site: SameSite,
+    pub registration_style: RegistrationStyle,
+    pub session_after_registration: bool,
 }
 
 impl TryFrom<ServeArgs> for Config {
@@ -166,6 +232,15 @@ impl TryFrom<ServeArgs> for Config {
                 |w| w as usize,
             ),
             db_pool_size: args.db_pool_size,
+            flow_lifespan: args.flow_lifespan,
+            session_lifespan: args.session_lifespan,
+            default_return_url: args.default_return_url,
+            allowed_return_urls: args.allowed_return_urls,
+            ui_url: args.ui_url.map(normalize_base),
+            cookie_domain: args.cookie_domain.filter(|d| !d.is_empty()),
+            cookie_same_site: args.cookie_same_site,
+            registration_style: args.registration_style,
+            session_after_registration: !args.no_session_after_registration,
         })
     }
 }
@@ -224,6 +299,34 @@ impl Config {
     /// The public base URL without its trailing slash.
     pub fn public_base(&self) -> &str {
         self.public_base_url.as_str().trim_end_matches('/')
+    }
+
+    /// `<ui-url>/<page>`, e.g. `ui_page("login")` (default UI base: `<public>/ui`).
+    pub fn ui_page(&self, page: &str) -> String {
+        match &self.ui_url {
+            Some(u) => format!("{u}{page}"),
+            None => self.public_url(&format!("ui/{page}")),
+        }
+    }
+
+    /// Where browsers land when nothing else applies.
+    pub fn default_return_url(&self) -> Url {
+        self.default_return_url.clone().unwrap_or_else(|| {
+            Url::parse(&self.ui_page("welcome")).unwrap_or_else(|_| self.public_base_url.clone())
+        })
+    }
+
+    pub fn return_to_policy(&self) -> crate::flow::return_to::ReturnToPolicy {
+        crate::flow::return_to::ReturnToPolicy::new(
+            self.default_return_url(),
+            &self.public_base_url,
+            self.allowed_return_urls.clone(),
+        )
+    }
+
+    /// Cookies get `Secure` when the public base URL is https.
+    pub fn cookies_secure(&self) -> bool {
+        self.public_base_url.scheme() == "https"
     }
 }
 

@@ -55,9 +55,9 @@ pub struct ApiError {
     id: Option<ErrorId>,
     reason: Cow<'static, str>,
     message: Option<&'static str>,
-    details: Option<Map<String, Value>>,
+    details: Option<Box<Map<String, Value>>>,
     /// Keys written beside `"error"` (Kratos's enhanced errors: `use_flow_id`, …).
-    siblings: Option<Map<String, Value>>,
+    siblings: Option<Box<Map<String, Value>>>,
     /// For logs only, never serialized.
     source: Option<anyhow::Error>,
 }
@@ -131,14 +131,14 @@ impl ApiError {
 
     pub fn with_detail(mut self, key: &str, value: impl Into<Value>) -> Self {
         self.details
-            .get_or_insert_with(Map::new)
+            .get_or_insert_with(Box::default)
             .insert(key.to_owned(), value.into());
         self
     }
 
     pub fn with_sibling(mut self, key: &str, value: impl Into<Value>) -> Self {
         self.siblings
-            .get_or_insert_with(Map::new)
+            .get_or_insert_with(Box::default)
             .insert(key.to_owned(), value.into());
         self
     }
@@ -172,7 +172,7 @@ impl ApiError {
             inner.insert("reason".into(), Value::String(self.reason.to_string()));
         }
         if let Some(details) = &self.details {
-            inner.insert("details".into(), Value::Object(details.clone()));
+            inner.insert("details".into(), Value::Object((**details).clone()));
         }
         let message = self.message.unwrap_or_else(|| stock_message(self.status));
         inner.insert("message".into(), message.into());
@@ -180,7 +180,7 @@ impl ApiError {
     }
 
     fn envelope(&self) -> Value {
-        let mut outer = self.siblings.clone().unwrap_or_default();
+        let mut outer = self.siblings.as_deref().cloned().unwrap_or_default();
         outer.insert("error".into(), self.body());
         Value::Object(outer)
     }

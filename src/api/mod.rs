@@ -3,8 +3,11 @@
 
 pub mod admin;
 mod errors;
+pub mod extract;
+pub mod negotiate;
 pub mod pagination;
 pub mod public;
+pub mod respond;
 
 use crate::error;
 use actix_web::{web, Resource};
@@ -27,7 +30,50 @@ fn shared_routes(cfg: &mut web::ServiceConfig) {
 
 /// The public listener: browsers, SPAs and native apps.
 pub fn public_routes(cfg: &mut web::ServiceConfig) {
+    use public::{errors, login, logout, registration, sessions};
     shared_routes(cfg);
+    cfg.service(
+        resource("/self-service/login/browser")
+            .route(web::get().to(login::create_browser_login_flow)),
+    )
+    .service(
+        resource("/self-service/login/api").route(web::get().to(login::create_native_login_flow)),
+    )
+    .service(resource("/self-service/login/flows").route(web::get().to(login::get_login_flow)))
+    .service(resource("/self-service/login").route(web::post().to(login::update_login_flow)))
+    .service(
+        resource("/self-service/registration/browser")
+            .route(web::get().to(registration::create_browser_registration_flow)),
+    )
+    .service(
+        resource("/self-service/registration/api")
+            .route(web::get().to(registration::create_native_registration_flow)),
+    )
+    .service(
+        resource("/self-service/registration/flows")
+            .route(web::get().to(registration::get_registration_flow)),
+    )
+    .service(
+        resource("/self-service/registration")
+            .route(web::post().to(registration::update_registration_flow)),
+    )
+    .service(
+        resource("/self-service/logout/browser")
+            .route(web::get().to(logout::create_browser_logout_flow)),
+    )
+    .service(resource("/self-service/logout").route(web::get().to(logout::update_logout_flow)))
+    .service(
+        resource("/self-service/logout/api").route(web::delete().to(logout::perform_native_logout)),
+    )
+    .service(resource("/self-service/errors").route(web::get().to(errors::get_flow_error)))
+    // toSession answers every method, as Kratos does.
+    .service(resource("/sessions/whoami").route(web::route().to(sessions::to_session)))
+    .service(
+        resource("/sessions")
+            .route(web::get().to(sessions::list_my_sessions))
+            .route(web::delete().to(sessions::disable_my_other_sessions)),
+    )
+    .service(resource("/sessions/{id}").route(web::delete().to(sessions::disable_my_session)));
 }
 
 /// The admin listener. As in Kratos, admin paths work with and without the

@@ -73,6 +73,23 @@ pub struct IdentityInput {
 /// Creates an identity. A plaintext password is hashed (argon2id) before the write
 /// transaction starts; an imported hash must be one Postern can verify.
 pub async fn create(state: &AppState, input: IdentityInput) -> Result<Identity, IdentityError> {
+    create_with(state, input, |_, _| Ok(()))
+        .await
+        .map(|(i, ())| i)
+}
+
+/// Creates an identity and, in the same transaction, whatever `then` writes
+/// (registration: the session and the flow), so that either all of it exists or
+/// none of it does.
+pub async fn create_with<T, F>(
+    state: &AppState,
+    input: IdentityInput,
+    then: F,
+) -> Result<(Identity, T), IdentityError>
+where
+    T: Send + 'static,
+    F: FnOnce(&rusqlite::Connection, &Identity) -> Result<T, StoreError> + Send + 'static,
+{
     let hashed = resolve_password(state, input.password.as_ref()).await?;
     let now = state.clock.now();
     let identity = build(&state.schemas, None, input, hashed, now)?;
@@ -80,7 +97,8 @@ pub async fn create(state: &AppState, input: IdentityInput) -> Result<Identity, 
         .store
         .write(move |tx| {
             identities::insert(tx, &identity).map_err(conflict)?;
-            Ok::<_, IdentityError>(identity)
+            let extra = then(tx, &identity)?;
+            Ok::<_, IdentityError>((identity, extra))
         })
         .await
 }

@@ -151,6 +151,37 @@ impl IdentitySchema {
         d
     }
 
+    /// Form bodies carry every value as a string: turn the ones whose schema type is
+    /// number, integer or boolean into JSON numbers and booleans (Kratos decodes
+    /// forms against the schema the same way). Values that do not parse stay
+    /// strings, so validation reports them.
+    pub fn coerce_form_traits(&self, traits: &mut Value) {
+        for field in &self.fields {
+            let Some(slot) = pointer_mut(traits, &field.path) else {
+                continue;
+            };
+            let Value::String(raw) = slot else { continue };
+            let coerced = match field.json_type.as_str() {
+                "integer" => raw.trim().parse::<i64>().ok().map(Value::from),
+                "number" => raw
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .and_then(serde_json::Number::from_f64)
+                    .map(Value::Number),
+                "boolean" => match raw.as_str() {
+                    "true" | "on" | "1" => Some(Value::Bool(true)),
+                    "false" | "off" | "0" => Some(Value::Bool(false)),
+                    _ => None,
+                },
+                _ => None,
+            };
+            if let Some(v) = coerced {
+                *slot = v;
+            }
+        }
+    }
+
     /// The title of the one password-identifier trait, if there is exactly one
     /// (Kratos labels the login `identifier` field with it).
     pub fn identifier_field(&self) -> Option<&TraitField> {
@@ -160,6 +191,15 @@ impl IdentitySchema {
             _ => None,
         }
     }
+}
+
+fn pointer_mut<'a>(root: &'a mut Value, path: &[String]) -> Option<&'a mut Value> {
+    path.iter().try_fold(root, |at, seg| at.get_mut(seg))
+}
+
+/// The value at `path` below `traits`, if present.
+pub fn trait_value<'a>(traits: &'a Value, path: &[String]) -> Option<&'a Value> {
+    path.iter().try_fold(traits, |at, seg| at.get(seg))
 }
 
 fn push_unique(list: &mut Vec<(String, String)>, item: (String, String)) {

@@ -2,6 +2,9 @@
 //! configured through the real CLI parser.
 
 pub mod assert;
+pub mod browser;
+pub mod native;
+pub mod sdk;
 
 use clap::Parser;
 use postern::app::Application;

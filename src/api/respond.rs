@@ -1,0 +1,300 @@
+//! Turning flow outcomes into HTTP the way Kratos does: 303 redirects for plain
+//! browsers, flow JSON (400 on validation errors) for SPAs and native apps, the
+//! error envelope otherwise; plus the session and CSRF cookies.
+
+use super::extract::{RequestContext, SESSION_COOKIE};
+use crate::config::SameSite as SameSiteFlag;
+use crate::error::{ApiError, ErrorId};
+use crate::flow::csrf::CsrfSecret;
+use crate::flow::lifecycle;
+use crate::flow::{Flow, FlowError, FlowType, FlowView};
+use crate::state::AppState;
+use crate::timefmt;
+use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, HttpResponseBuilder};
+use time::OffsetDateTime;
+
+/// The CSRF secret for this response: the browser's, or a new one to set.
+pub fn ensure_csrf(ctx: &RequestContext) -> (CsrfSecret, bool) {
+    match &ctx.csrf {
+        Some(s) => (s.clone(), false),
+        None => (CsrfSecret::generate(), true),
+    }
+}
+
+fn same_site(flag: SameSiteFlag) -> SameSite {
+    match flag {
+        SameSiteFlag::Lax => SameSite::Lax,
+        SameSiteFlag::Strict => SameSite::Strict,
+        SameSiteFlag::None => SameSite::None,
+    }
+}
+
+fn base_cookie(state: &AppState, name: String, value: String) -> Cookie<'static> {
+    let mut c = Cookie::new(name, value);
+    c.set_http_only(true);
+    c.set_path("/");
+    c.set_secure(state.config.cookies_secure());
+    if let Some(domain) = &state.config.cookie_domain {
+        c.set_domain(domain.clone());
+    }
+    c
+}
+
+pub fn csrf_cookie(state: &AppState, ctx: &RequestContext, secret: &CsrfSecret) -> Cookie<'static> {
+    let mut c = base_cookie(state, ctx.csrf_cookie_name.clone(), secret.cookie_value());
+    // nosurf: SameSite as configured, but Lax when the cookie cannot be Secure.
+    let flag = if state.config.cookies_secure() {
+        same_site(state.config.cookie_same_site)
+    } else {
+        SameSite::Lax
+    };
+    c.set_same_site(flag);
+    c.set_max_age(CookieDuration::days(365));
+    c
+}
+
+pub fn session_cookie(
+    state: &AppState,
+    token: &str,
+    expires_at: OffsetDateTime,
+) -> Cookie<'static> {
+    let mut c = base_cookie(state, SESSION_COOKIE.into(), token.to_owned());
+    c.set_same_site(same_site(state.config.cookie_same_site));
+    let remaining = (expires_at - state.clock.now()).whole_seconds().max(0);
+    c.set_max_age(CookieDuration::seconds(remaining));
+    c
+}
+
+pub fn clear_session_cookie(state: &AppState) -> Cookie<'static> {
+    let mut c = base_cookie(state, SESSION_COOKIE.into(), String::new());
+    c.set_same_site(same_site(state.config.cookie_same_site));
+    c.make_removal();
+    c
+}
+
+pub fn see_other(location: &str) -> HttpResponseBuilder {
+    let mut b = HttpResponse::SeeOther();
+    b.insert_header((header::LOCATION, location.to_owned()));
+    b
+}
+
+/// `<ui-url>/<kind>?flow=<id>`.
+pub fn flow_ui_url(state: &AppState, flow: &Flow) -> String {
+    format!(
+        "{}?flow={}",
+        state.config.ui_page(flow.kind.as_str()),
+        flow.id
+    )
+}
+
+/// The flow JSON, with a fresh masked CSRF token for browser flows.
+pub fn flow_json(
+    ctx: &RequestContext,
+    flow: &Flow,
+    status: StatusCode,
+    csrf: Option<&CsrfSecret>,
+) -> HttpResponse {
+    let masked = match (flow.flow_type, csrf.or(ctx.csrf.as_ref())) {
+        (FlowType::Browser, Some(s)) => s.masked(),
+        _ => String::new(),
+    };
+    HttpResponse::build(status).json(FlowView::new(flow, &masked))
+}
+
+/// Answers a browser-flow init: 303 to the UI, or the flow JSON for SPAs; sets
+/// the CSRF cookie when the browser had none.
+pub async fn browser_init(
+    state: &AppState,
+    ctx: &RequestContext,
+    result: Result<Flow, FlowError>,
+    csrf: CsrfSecret,
+    csrf_is_new: bool,
+) -> HttpResponse {
+    let mut resp = match result {
+        Ok(flow) if ctx.accepts_json => flow_json(ctx, &flow, StatusCode::OK, Some(&csrf)),
+        Ok(flow) => see_other(&flow_ui_url(state, &flow)).finish(),
+        Err(FlowError::AlreadyLoggedIn) if !ctx.wants_json => {
+            see_other(state.config.default_return_url().as_str()).finish()
+        }
+        Err(e) => return flow_error(state, ctx, e).await,
+    };
+    if csrf_is_new {
+        let _ = resp.add_cookie(&csrf_cookie(state, ctx, &csrf));
+    }
+    resp
+}
+
+/// Renders a flow failure as Kratos does for this kind of client.
+pub async fn flow_error(state: &AppState, ctx: &RequestContext, err: FlowError) -> HttpResponse {
+    let html = !ctx.wants_json;
+    match err {
+        FlowError::Invalid(flow) if html && flow.is_browser() => {
+            see_other(&flow_ui_url(state, &flow)).finish()
+        }
+        FlowError::Invalid(flow) => flow_json(ctx, &flow, StatusCode::BAD_REQUEST, None),
+        FlowError::Expired { replacement, .. } if html && replacement.is_browser() => {
+            see_other(&flow_ui_url(state, &replacement)).finish()
+        }
+        FlowError::AlreadyLoggedIn if html => {
+            see_other(state.config.default_return_url().as_str()).finish()
+        }
+        other => {
+            let api = to_api_error(state, other);
+            if html {
+                if let Ok(id) = lifecycle::record_error(state, api.body()).await {
+                    let url = format!("{}?id={id}", state.config.ui_page("error"));
+                    return see_other(&url).finish();
+                }
+            }
+            actix_web::ResponseError::error_response(&api)
+        }
+    }
+}
+
+/// The error envelope for a flow failure (JSON clients, and the error page).
+pub fn to_api_error(state: &AppState, err: FlowError) -> ApiError {
+    let now = state.clock.now();
+    match err {
+        FlowError::NotFound => ApiError::not_found("The requested flow could not be found."),
+        FlowError::MissingFlowId => {
+            ApiError::bad_request("The flow query parameter is missing or malformed.")
+        }
+        FlowError::Gone { flow } => {
+            let mut e = expired(flow.expires_at, now);
+            let init = format!("self-service/{}/{}", flow.kind.as_str(), flow.flow_type.as_str());
+            e = match flow.flow_type {
+                FlowType::Browser => e.with_detail("redirect_to", state.config.public_url(&init)),
+                FlowType::Api => e.with_detail("api", state.config.public_url(&init)),
+            };
+            match flow.return_to {
+                Some(r) => e.with_detail("return_to", r),
+                None => e,
+            }
+        }
+        FlowError::Expired { expired_at, replacement } => expired(expired_at, now)
+            .with_sibling("expired_at", timefmt::rfc3339(expired_at))
+            .with_sibling(
+                "since",
+                i64::try_from((now - expired_at).whole_nanoseconds()).unwrap_or(i64::MAX),
+            )
+            .with_sibling("use_flow_id", replacement.id.to_string()),
+        FlowError::Csrf(reject_reason) => ApiError::forbidden(
+            "Please retry the flow and optionally clear your cookies. The request was rejected to protect you from Cross-Site-Request-Forgery (CSRF) which could cause account takeover, leaking personal information, and other serious security issues.",
+        )
+        .with_id(ErrorId::SecurityCsrfViolation)
+        .with_detail("reject_reason", reject_reason)
+        .with_detail(
+            "hint",
+            "Browser flows need the CSRF cookie set when the flow was created and the flow's csrf_token sent back in the body. SPAs must send requests with credentials included; server-side apps must forward the Cookie header.",
+        ),
+        FlowError::AlreadyLoggedIn => {
+            ApiError::bad_request("A valid session was detected and thus this flow is not possible.")
+                .with_id(ErrorId::SessionAlreadyAvailable)
+        }
+        FlowError::ReturnToForbidden => ApiError::bad_request(
+            "Requested return_to URL is not allowed; add it with --allowed-return-url.",
+        )
+        .with_id(ErrorId::SelfServiceFlowReturnToForbidden),
+        FlowError::Aal1Required => ApiError::unauthorized(
+            "You can not requested a higher AAL (AAL2/AAL3) without an active session.",
+        )
+        .with_id(ErrorId::SessionAal1Required),
+        FlowError::BadRequest(r) => ApiError::bad_request(r),
+        // Normally rendered as the flow itself; as an error, its messages.
+        FlowError::Invalid(flow) => ApiError::bad_request(
+            flow.ui
+                .messages
+                .iter()
+                .map(|m| m.text.clone())
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        FlowError::NoSession => ApiError::unauthorized("No active session was found in this request.")
+            .with_id(ErrorId::SessionInactive),
+        FlowError::Forbidden(r) => ApiError::forbidden(r),
+        FlowError::Store(e) => e.into(),
+        FlowError::Hash(e) => e.into(),
+        FlowError::Identity(e) => e.into(),
+    }
+}
+
+fn expired(expired_at: OffsetDateTime, now: OffsetDateTime) -> ApiError {
+    let minutes = (now - expired_at).whole_minutes().max(0);
+    ApiError::new(
+        StatusCode::GONE,
+        format!("The self-service flow expired {minutes} minutes ago, initialize a new one."),
+    )
+    .with_id(ErrorId::SelfServiceFlowExpired)
+    .with_message("self-service flow expired")
+}
+
+/// A successful login or registration: cookie + 303 for browsers, JSON for SPAs
+/// (`continue_with: redirect_browser_to`) and native apps (`session_token`).
+pub fn authenticated(
+    state: &AppState,
+    ctx: &RequestContext,
+    auth: crate::flow::Authenticated,
+    registration: bool,
+) -> HttpResponse {
+    use crate::flow::Issued;
+    use crate::identity::view::{IdentityView, Visibility};
+    use crate::session::SessionView;
+    use serde_json::json;
+
+    let now = state.clock.now();
+    let base = state.config.public_base();
+    let (session, token) = match &auth.issued {
+        Issued::New { session, token } => (Some(session), Some(token.expose().to_owned())),
+        Issued::Refreshed { session } => (
+            Some(session),
+            ctx.session_token.as_ref().map(|t| t.expose().to_owned()),
+        ),
+        Issued::Nothing => (None, None),
+    };
+    let mut body = serde_json::Map::new();
+    if let Some(s) = session {
+        body.insert(
+            "session".into(),
+            json!(SessionView::new(s, Some(&auth.identity), base, now)),
+        );
+    }
+    if registration {
+        body.insert(
+            "identity".into(),
+            json!(IdentityView::new(&auth.identity, base, Visibility::Public)),
+        );
+    }
+    if auth.flow.flow_type == FlowType::Api {
+        // Kratos: registration's session hook adds `set_ory_session_token`; a login
+        // answers `continue_with: null`.
+        let mut continue_with = serde_json::Value::Null;
+        if let Some(t) = &token {
+            body.insert("session_token".into(), json!(t));
+            if registration {
+                continue_with =
+                    json!([{"action": "set_ory_session_token", "ory_session_token": t}]);
+            }
+        }
+        body.insert("continue_with".into(), continue_with);
+        return HttpResponse::Ok().json(body);
+    }
+    let mut resp = if ctx.wants_json {
+        body.insert(
+            "continue_with".into(),
+            json!([{"action": "redirect_browser_to", "redirect_browser_to": auth.return_to}]),
+        );
+        HttpResponse::Ok().json(body)
+    } else {
+        see_other(&auth.return_to).finish()
+    };
+    if let (Some(s), Some(t)) = (session, &token) {
+        let _ = resp.add_cookie(&session_cookie(state, t, s.expires_at));
+        // Kratos rotates the CSRF secret when a session is issued to a browser.
+        if matches!(auth.issued, Issued::New { .. }) {
+            let _ = resp.add_cookie(&csrf_cookie(state, ctx, &CsrfSecret::generate()));
+        }
+    }
+    resp
+}

@@ -1,0 +1,172 @@
+//! Issuing, finding, refreshing and revoking sessions.
+
+use super::{AuthMethod, Client, Device, Session, SessionToken};
+use crate::identity::Identity;
+use crate::state::AppState;
+use crate::store::{identities, sessions, StoreError};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// A fresh aal1 session for `identity`, authenticated now by `method`.
+pub fn new_session(
+    identity_id: Uuid,
+    method: &str,
+    client: &Client,
+    now: OffsetDateTime,
+    lifespan: time::Duration,
+) -> Session {
+    Session {
+        id: Uuid::new_v4(),
+        identity_id,
+        active: true,
+        aal: "aal1".into(),
+        methods: vec![AuthMethod {
+            method: method.into(),
+            aal: "aal1".into(),
+            completed_at: now,
+        }],
+        issued_at: now,
+        authenticated_at: now,
+        expires_at: now + lifespan,
+        devices: vec![Device {
+            id: Uuid::new_v4(),
+            ip_address: client.ip_address.clone(),
+            user_agent: client.user_agent.clone(),
+            location: String::new(),
+        }],
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// Creates and stores a session; returns it with the token only the client keeps.
+pub async fn issue(
+    state: &AppState,
+    identity_id: Uuid,
+    method: &str,
+    client: &Client,
+) -> Result<(Session, SessionToken), StoreError> {
+    let session = new_session(
+        identity_id,
+        method,
+        client,
+        state.clock.now(),
+        state.config.session_lifespan,
+    );
+    let token = SessionToken::generate();
+    let digest = token.digest();
+    let stored = session.clone();
+    state
+        .store
+        .write(move |tx| sessions::insert(tx, &stored, &digest))
+        .await?;
+    Ok((session, token))
+}
+
+/// The usable session a token belongs to, with its (active) identity. Read-only:
+/// this is the hot path of every app behind Postern.
+pub async fn lookup(
+    state: &AppState,
+    token: &SessionToken,
+) -> Result<Option<(Session, Identity)>, StoreError> {
+    let digest = token.digest();
+    let now = state.clock.now();
+    state
+        .store
+        .read(move |c| {
+            let Some(session) = sessions::find_by_digest(c, &digest)? else {
+                return Ok(None);
+            };
+            if !session.is_usable(now) {
+                return Ok(None);
+            }
+            let identity = identities::find(c, session.identity_id)?;
+            Ok(identity.filter(Identity::is_active).map(|i| (session, i)))
+        })
+        .await
+}
+
+/// Re-authentication of an existing session: new `authenticated_at` and expiry,
+/// one more authentication method (Kratos keeps the session id and token).
+pub async fn refresh(
+    state: &AppState,
+    mut session: Session,
+    method: &str,
+) -> Result<Session, StoreError> {
+    let now = state.clock.now();
+    session.authenticated_at = now;
+    session.issued_at = now;
+    session.expires_at = now + state.config.session_lifespan;
+    session.methods.push(AuthMethod {
+        method: method.into(),
+        aal: "aal1".into(),
+        completed_at: now,
+    });
+    let stored = session.clone();
+    state
+        .store
+        .write(move |tx| sessions::refresh(tx, &stored, now))
+        .await?;
+    Ok(session)
+}
+
+/// Revokes the session a token belongs to. `false` when no session has this token;
+/// an already revoked one counts as found (Kratos answers 204 for it too).
+pub async fn revoke_by_token(state: &AppState, token: &SessionToken) -> Result<bool, StoreError> {
+    let digest = token.digest();
+    let now = state.clock.now();
+    state
+        .store
+        .write(move |tx| match sessions::find_by_digest(tx, &digest)? {
+            Some(s) => sessions::revoke(tx, s.id, now).map(|_| true),
+            None => Ok(false),
+        })
+        .await
+}
+
+pub async fn revoke(state: &AppState, id: Uuid) -> Result<bool, StoreError> {
+    let now = state.clock.now();
+    state
+        .store
+        .write(move |tx| sessions::revoke(tx, id, now))
+        .await
+}
+
+/// Revokes all of the identity's sessions except `keep`; returns how many.
+pub async fn revoke_others(
+    state: &AppState,
+    identity_id: Uuid,
+    keep: Uuid,
+) -> Result<u64, StoreError> {
+    let now = state.clock.now();
+    state
+        .store
+        .write(move |tx| sessions::revoke_others(tx, identity_id, keep, now))
+        .await
+}
+
+/// Revokes one of the identity's own sessions; `false` if it has no such active one.
+pub async fn revoke_own(state: &AppState, identity_id: Uuid, id: Uuid) -> Result<bool, StoreError> {
+    let now = state.clock.now();
+    state
+        .store
+        .write(move |tx| sessions::revoke_for_identity(tx, identity_id, id, now))
+        .await
+}
+
+/// The identity's other active sessions (one page) and their total count.
+pub async fn list_others(
+    state: &AppState,
+    current: &Session,
+    limit: u32,
+    offset: u64,
+) -> Result<(Vec<Session>, u64), StoreError> {
+    let (identity_id, except) = (current.identity_id, current.id);
+    let now = state.clock.now();
+    state
+        .store
+        .read(move |c| {
+            sessions::list_active_for_identity(c, identity_id, except, now, limit, offset)
+        })
+        .await
+}
