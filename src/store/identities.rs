@@ -350,3 +350,39 @@ pub fn update_credential_config(
         })?;
     Ok(())
 }
+
+/// Sets an identity's password hash: updates its password credential, or creates
+/// one (with the given identifiers) when it has none.
+pub fn set_password(
+    conn: &Connection,
+    identity_id: Uuid,
+    credential_id: Option<Uuid>,
+    identifiers: &[String],
+    config: &serde_json::Value,
+    now: time::OffsetDateTime,
+) -> Result<(), StoreError> {
+    if let Some(id) = credential_id {
+        return update_credential_config(conn, id, config, now);
+    }
+    let id = Uuid::new_v4();
+    conn.prepare_cached(INSERT_CREDENTIAL)?
+        .execute(named_params! {
+            ":id": uuid_text(id),
+            ":identity_id": uuid_text(identity_id),
+            ":type": crate::identity::CREDENTIAL_PASSWORD,
+            ":config": json_text(config),
+            ":version": 0,
+            ":created_at": time_int(now),
+            ":updated_at": time_int(now),
+        })?;
+    for identifier in identifiers {
+        conn.prepare_cached(INSERT_IDENTIFIER)?
+            .execute(named_params! {
+                ":credential_id": uuid_text(id),
+                ":type": crate::identity::CREDENTIAL_PASSWORD,
+                ":identifier": identifier,
+            })
+            .map_err(on_unique(CONFLICT_IDENTIFIER))?;
+    }
+    Ok(())
+}

@@ -10,7 +10,10 @@ pub const SCHEMA: &str = include_str!("../../schema.sql");
 
 /// Steps from version N to N+1; `STEPS[0]` takes version 1 to 2. Version 1 is the
 /// first released schema (see `tests/fixtures/v1.sql`).
-const STEPS: &[&str] = &[include_str!("migrations/v2_flows_sessions.sql")];
+const STEPS: &[&str] = &[
+    include_str!("migrations/v2_flows_sessions.sql"),
+    include_str!("migrations/v3_courier_codes.sql"),
+];
 
 /// The version a database has once fully migrated.
 pub const LATEST: i64 = 1 + STEPS.len() as i64;
@@ -111,6 +114,9 @@ mod tests {
             crate::store::flows::STATEMENTS,
             crate::store::sessions::STATEMENTS,
             crate::store::errors::STATEMENTS,
+            crate::store::codes::STATEMENTS,
+            crate::store::courier::STATEMENTS,
+            crate::store::addresses::STATEMENTS,
         ];
         for sql in all.concat() {
             conn.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));

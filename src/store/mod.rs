@@ -2,7 +2,10 @@
 //! synchronous closure that runs on the blocking pool, so no connection is ever held
 //! across an `.await`. Write closures run inside `BEGIN IMMEDIATE` transactions.
 
+pub mod addresses;
 mod codec;
+pub mod codes;
+pub mod courier;
 pub mod errors;
 pub mod flows;
 pub mod identities;
