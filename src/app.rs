@@ -21,6 +21,8 @@ pub struct Application {
     public: Server,
     admin: Server,
     state: AppState,
+    courier: Option<tokio::task::JoinHandle<()>>,
+    stop_courier: tokio::sync::watch::Sender<bool>,
     /// Holds an `--ephemeral` database's directory; dropping it deletes the file.
     _ephemeral: Option<tempfile::TempDir>,
 }
@@ -52,6 +54,21 @@ impl Application {
 
         let hasher = Hasher::new(config.hash_params, config.hash_concurrency as usize)
             .map_err(anyhow::Error::msg)?;
+        let templates =
+            crate::courier::templates::Templates::load(config.courier_templates.as_deref())?;
+        let key_file = config
+            .key_file
+            .clone()
+            .unwrap_or_else(|| crate::config::default_key_file(&config.db));
+        let secrets = crate::secret_box::SecretBox::load_or_create(&key_file)
+            .context("--key-file: the key that seals stored mail bodies")?;
+        let courier = crate::courier::Courier::new(
+            templates,
+            secrets,
+            config.smtp.clone(),
+            config.courier_max_attempts,
+            config.courier_poll_interval,
+        );
         let workers = config.workers;
         let config = Arc::new(config);
         let state = AppState {
@@ -60,7 +77,13 @@ impl Application {
             store,
             hasher,
             clock,
+            courier: Arc::new(courier),
         };
+        let (stop_courier, stop_rx) = tokio::sync::watch::channel(false);
+        let courier = crate::courier::worker::spawn(state.clone(), stop_rx);
+        if courier.is_none() {
+            tracing::warn!("no --smtp-url: mail is not delivered; it stays in the outbox, readable with GET /admin/courier/messages");
+        }
 
         let public = {
             let state = state.clone();
@@ -105,6 +128,8 @@ impl Application {
             public,
             admin,
             state,
+            courier,
+            stop_courier,
             _ephemeral: ephemeral,
         })
     }
@@ -133,10 +158,16 @@ impl Application {
             public,
             admin,
             state,
+            courier,
+            stop_courier,
             _ephemeral,
             ..
         } = self;
         let (p, a) = futures_util::future::join(public, admin).await;
+        let _ = stop_courier.send(true);
+        if let Some(worker) = courier {
+            let _ = worker.await;
+        }
         p.context("public server")?;
         a.context("admin server")?;
         drop(state);

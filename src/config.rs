@@ -145,6 +145,41 @@ pub struct ServeArgs {
     /// Do not log users in after they register (Kratos without the `session` hook).
     #[arg(long, env = "POSTERN_NO_SESSION_AFTER_REGISTRATION")]
     pub no_session_after_registration: bool,
+    /// SMTP server for mail: smtp://user:pass@host:port (STARTTLS when offered), smtps://… (implicit TLS); `?skip_ssl_verify=true`, `?disable_starttls=true`. Without it, mail stays in the outbox (admin API).
+    #[arg(long, env = "POSTERN_SMTP_URL")]
+    pub smtp_url: Option<Url>,
+    /// Sender of mail, e.g. `Acme <no-reply@acme.test>`.
+    #[arg(
+        long,
+        env = "POSTERN_SMTP_FROM",
+        default_value = "Postern <no-reply@localhost>"
+    )]
+    pub smtp_from: String,
+    /// Directory whose files override the built-in mail templates (same relative paths).
+    #[arg(long, env = "POSTERN_COURIER_TEMPLATES")]
+    pub courier_templates: Option<PathBuf>,
+    /// Delivery attempts before a message is abandoned.
+    #[arg(long, env = "POSTERN_COURIER_MAX_ATTEMPTS", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub courier_max_attempts: u32,
+    /// How often the courier looks for due messages (it is also woken when one is queued).
+    #[arg(long, env = "POSTERN_COURIER_POLL_INTERVAL", default_value = "1s", value_parser = parse_std_duration)]
+    pub courier_poll_interval: std::time::Duration,
+    /// How long recovery and verification codes stay valid.
+    #[arg(long, env = "POSTERN_CODE_LIFESPAN", default_value = "1h", value_parser = parse_duration)]
+    pub code_lifespan: time::Duration,
+    /// How recent a login must be to change the password or identifiers (else re-authenticate).
+    #[arg(long, env = "POSTERN_PRIVILEGED_SESSION_MAX_AGE", default_value = "15m", value_parser = parse_duration)]
+    pub privileged_session_max_age: time::Duration,
+    /// Key that seals stored mail bodies (default: `<db>.key`, created on first start). Back it up with the database.
+    #[arg(long, env = "POSTERN_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Keep the identity's other sessions when its password changes (default: revoke them).
+    #[arg(long, env = "POSTERN_KEEP_SESSIONS_ON_PASSWORD_CHANGE")]
+    pub keep_sessions_on_password_change: bool,
+}
+
+fn parse_std_duration(s: &str) -> Result<std::time::Duration, String> {
+    parse_duration(s).and_then(|d| std::time::Duration::try_from(d).map_err(|e| e.to_string()))
 }
 
 fn parse_duration(s: &str) -> Result<time::Duration, String> {
@@ -194,6 +229,14 @@ pub struct Config {
     pub cookie_same_site: SameSite,
     pub registration_style: RegistrationStyle,
     pub session_after_registration: bool,
+    pub smtp: Option<crate::courier::smtp::SmtpSettings>,
+    pub courier_templates: Option<PathBuf>,
+    pub courier_max_attempts: u32,
+    pub courier_poll_interval: std::time::Duration,
+    pub code_lifespan: time::Duration,
+    pub privileged_session_max_age: time::Duration,
+    pub keep_sessions_on_password_change: bool,
+    pub key_file: Option<PathBuf>,
 }
 
 impl TryFrom<ServeArgs> for Config {
@@ -241,6 +284,19 @@ impl TryFrom<ServeArgs> for Config {
             cookie_same_site: args.cookie_same_site,
             registration_style: args.registration_style,
             session_after_registration: !args.no_session_after_registration,
+            smtp: args
+                .smtp_url
+                .as_ref()
+                .map(|u| crate::courier::smtp::SmtpSettings::parse(u, &args.smtp_from))
+                .transpose()
+                .map_err(anyhow::Error::msg)?,
+            courier_templates: args.courier_templates,
+            courier_max_attempts: args.courier_max_attempts,
+            courier_poll_interval: args.courier_poll_interval,
+            code_lifespan: args.code_lifespan,
+            privileged_session_max_age: args.privileged_session_max_age,
+            keep_sessions_on_password_change: args.keep_sessions_on_password_change,
+            key_file: args.key_file,
         })
     }
 }
@@ -266,6 +322,13 @@ fn load_schemas(args: &[(String, PathBuf)], default_id: &str) -> anyhow::Result<
         schemas.push(IdentitySchema::parse(id, &text, &origin)?);
     }
     SchemaRegistry::new(schemas, default_id)
+}
+
+/// `<db>.key`: the key file beside the database.
+pub fn default_key_file(db: &std::path::Path) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".key");
+    PathBuf::from(name)
 }
 
 /// `http://<listen address>/`, with an unspecified IP (0.0.0.0, ::) read as loopback.

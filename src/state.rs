@@ -3,6 +3,7 @@
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::courier::Courier;
 use crate::identity::schema::SchemaRegistry;
 use crate::password::Hasher;
 use crate::store::Store;
@@ -15,4 +16,5 @@ pub struct AppState {
     pub store: Store,
     pub hasher: Hasher,
     pub clock: Clock,
+    pub courier: Arc<Courier>,
 }

@@ -89,6 +89,22 @@ impl RequestContext {
     }
 }
 
+impl RequestContext {
+    /// What the flow checks need to know about the submitter of `body`.
+    pub fn submitter(&self, body: &FlowBody) -> crate::flow::lifecycle::Submitter {
+        crate::flow::lifecycle::Submitter {
+            csrf: self.csrf.clone(),
+            csrf_token: body
+                .fields
+                .get("csrf_token")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            looks_like_browser: self.looks_like_browser,
+            skip_csrf: false,
+        }
+    }
+}
+
 /// A flow submit body as a nested JSON object, from JSON or a urlencoded form.
 pub struct FlowBody {
     pub fields: Map<String, Value>,

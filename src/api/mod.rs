@@ -30,8 +30,55 @@ fn shared_routes(cfg: &mut web::ServiceConfig) {
 
 /// The public listener: browsers, SPAs and native apps.
 pub fn public_routes(cfg: &mut web::ServiceConfig) {
-    use public::{errors, login, logout, registration, sessions};
+    use public::{errors, login, logout, recovery, registration, sessions, settings, verification};
     shared_routes(cfg);
+    cfg.service(
+        resource("/self-service/recovery/browser")
+            .route(web::get().to(recovery::create_browser_recovery_flow)),
+    )
+    .service(
+        resource("/self-service/recovery/api")
+            .route(web::get().to(recovery::create_native_recovery_flow)),
+    )
+    .service(
+        resource("/self-service/recovery/flows").route(web::get().to(recovery::get_recovery_flow)),
+    )
+    .service(
+        resource("/self-service/recovery").route(web::post().to(recovery::update_recovery_flow)),
+    )
+    .service(
+        resource("/self-service/verification/browser")
+            .route(web::get().to(verification::create_browser_verification_flow)),
+    )
+    .service(
+        resource("/self-service/verification/api")
+            .route(web::get().to(verification::create_native_verification_flow)),
+    )
+    .service(
+        resource("/self-service/verification/flows")
+            .route(web::get().to(verification::get_verification_flow)),
+    )
+    .service(
+        resource("/self-service/verification")
+            .route(web::post().to(verification::update_verification_flow))
+            .route(web::get().to(verification::open_verification_link)),
+    )
+    .service(
+        resource("/self-service/settings/browser")
+            .route(web::get().to(settings::create_browser_settings_flow)),
+    )
+    .service(
+        resource("/self-service/settings/api")
+            .route(web::get().to(settings::create_native_settings_flow)),
+    )
+    .service(
+        resource("/self-service/settings/flows").route(web::get().to(settings::get_settings_flow)),
+    )
+    .service(
+        resource("/self-service/settings")
+            .route(web::post().to(settings::update_settings_flow))
+            .route(web::get().to(settings::resume_settings_flow)),
+    );
     cfg.service(
         resource("/self-service/login/browser")
             .route(web::get().to(login::create_browser_login_flow)),
@@ -97,6 +144,17 @@ fn admin_api(cfg: &mut web::ServiceConfig) {
             .route(web::put().to(ids::update_identity))
             .route(web::patch().to(ids::patch_identity))
             .route(web::delete().to(ids::delete_identity)),
+    )
+    .service(
+        resource("/courier/messages").route(web::get().to(admin::courier::list_courier_messages)),
+    )
+    .service(
+        resource("/courier/messages/{id}")
+            .route(web::get().to(admin::courier::get_courier_message)),
+    )
+    .service(
+        resource("/recovery/code")
+            .route(web::post().to(admin::recovery::create_recovery_code_for_identity)),
     )
     .service(resource("/schemas").route(web::get().to(public::schemas::list_identity_schemas)))
     .service(resource("/schemas/{id}").route(web::get().to(public::schemas::get_identity_schema)));

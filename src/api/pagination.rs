@@ -48,13 +48,17 @@ fn decode_token(token: &str) -> Result<Uuid, ApiError> {
 
 /// The `Link` header for a page; `next` is the last id when more pages follow.
 pub fn link_header(req: &HttpRequest, size: u32, next: Option<Uuid>) -> String {
+    link_header_with(req, size, next.map(encode_token))
+}
+
+/// The `Link` header with an already encoded `next` page token.
+pub fn link_header_with(req: &HttpRequest, size: u32, next: Option<String>) -> String {
     let info = req.connection_info();
     let base = format!("{}://{}{}", info.scheme(), info.host(), req.path());
     let mut link = format!("<{base}?page_size={size}>; rel=\"first\"");
-    if let Some(last) = next {
+    if let Some(token) = next {
         link.push_str(&format!(
-            ",<{base}?page_size={size}&page_token={}>; rel=\"next\"",
-            encode_token(last)
+            ",<{base}?page_size={size}&page_token={token}>; rel=\"next\""
         ));
     }
     link

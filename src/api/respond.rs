@@ -137,6 +137,9 @@ pub async fn flow_error(state: &AppState, ctx: &RequestContext, err: FlowError) 
         FlowError::Expired { replacement, .. } if html && replacement.is_browser() => {
             see_other(&flow_ui_url(state, &replacement)).finish()
         }
+        FlowError::RefreshRequired { return_to } if html => {
+            see_other(&refresh_login_url(state, &return_to)).finish()
+        }
         FlowError::AlreadyLoggedIn if html => {
             see_other(state.config.default_return_url().as_str()).finish()
         }
@@ -214,10 +217,29 @@ pub fn to_api_error(state: &AppState, err: FlowError) -> ApiError {
         FlowError::NoSession => ApiError::unauthorized("No active session was found in this request.")
             .with_id(ErrorId::SessionInactive),
         FlowError::Forbidden(r) => ApiError::forbidden(r),
+        FlowError::IdentityMismatch => ApiError::forbidden("The requested flow does not belong to this user.")
+            .with_id(ErrorId::SecurityIdentityMismatch),
+        FlowError::RefreshRequired { return_to } => {
+            let url = refresh_login_url(state, &return_to);
+            ApiError::forbidden("The login session is too old and thus not allowed to update these fields. Please re-authenticate.")
+                .with_id(ErrorId::SessionRefreshRequired)
+                .with_sibling("redirect_browser_to", url.clone())
+                .with_detail("redirect_browser_to", url)
+        }
         FlowError::Store(e) => e.into(),
         FlowError::Hash(e) => e.into(),
         FlowError::Identity(e) => e.into(),
     }
+}
+
+/// `<public>/self-service/login/browser?refresh=true&return_to=…`.
+pub fn refresh_login_url(state: &AppState, return_to: &str) -> String {
+    let mut url = url::Url::parse(&state.config.public_url("self-service/login/browser"))
+        .unwrap_or_else(|_| state.config.public_base_url.clone());
+    url.query_pairs_mut()
+        .append_pair("refresh", "true")
+        .append_pair("return_to", return_to);
+    url.to_string()
 }
 
 fn expired(expired_at: OffsetDateTime, now: OffsetDateTime) -> ApiError {
@@ -268,33 +290,139 @@ pub fn authenticated(
     }
     if auth.flow.flow_type == FlowType::Api {
         // Kratos: registration's session hook adds `set_ory_session_token`; a login
-        // answers `continue_with: null`.
-        let mut continue_with = serde_json::Value::Null;
+        // without other items answers `continue_with: null`.
+        let mut items = Vec::new();
         if let Some(t) = &token {
             body.insert("session_token".into(), json!(t));
             if registration {
-                continue_with =
-                    json!([{"action": "set_ory_session_token", "ory_session_token": t}]);
+                items.push(json!({"action": "set_ory_session_token", "ory_session_token": t}));
             }
         }
+        items.extend(auth.continue_with.iter().cloned());
+        let continue_with = if items.is_empty() {
+            serde_json::Value::Null
+        } else {
+            json!(items)
+        };
         body.insert("continue_with".into(), continue_with);
         return HttpResponse::Ok().json(body);
     }
     let mut resp = if ctx.wants_json {
-        body.insert(
-            "continue_with".into(),
-            json!([{"action": "redirect_browser_to", "redirect_browser_to": auth.return_to}]),
-        );
+        let mut items = auth.continue_with.clone();
+        items.push(json!({"action": "redirect_browser_to", "redirect_browser_to": auth.return_to}));
+        body.insert("continue_with".into(), json!(items));
         HttpResponse::Ok().json(body)
     } else {
-        see_other(&auth.return_to).finish()
+        see_other(auth.verification_ui.as_deref().unwrap_or(&auth.return_to)).finish()
     };
+
     if let (Some(s), Some(t)) = (session, &token) {
         let _ = resp.add_cookie(&session_cookie(state, t, s.expires_at));
         // Kratos rotates the CSRF secret when a session is issued to a browser.
-        if matches!(auth.issued, Issued::New { .. }) {
-            let _ = resp.add_cookie(&csrf_cookie(state, ctx, &CsrfSecret::generate()));
+        if let Some(secret) = &auth.csrf_rotation {
+            let _ = resp.add_cookie(&csrf_cookie(state, ctx, secret));
         }
     }
     resp
+}
+
+/// 200 with the flow JSON, or the error envelope (flow init and fetch endpoints).
+pub fn json_or_error(
+    state: &AppState,
+    ctx: &RequestContext,
+    result: Result<Flow, FlowError>,
+) -> HttpResponse {
+    match result {
+        Ok(flow) => flow_json(ctx, &flow, StatusCode::OK, None),
+        Err(e) => actix_web::ResponseError::error_response(&to_api_error(state, e)),
+    }
+}
+
+/// A flow shown again after a submit: 303 to its UI for plain browsers, 200 JSON
+/// otherwise (verification and recovery answer 200 even for a wrong code).
+pub fn flow_or_redirect(state: &AppState, ctx: &RequestContext, flow: &Flow) -> HttpResponse {
+    if flow.is_browser() && !ctx.wants_json {
+        see_other(&flow_ui_url(state, flow)).finish()
+    } else {
+        flow_json(ctx, flow, StatusCode::OK, None)
+    }
+}
+
+/// The settings flow JSON, which always carries its identity.
+pub fn settings_json(
+    state: &AppState,
+    ctx: &RequestContext,
+    flow: &Flow,
+    identity: &crate::identity::Identity,
+    status: StatusCode,
+) -> HttpResponse {
+    let masked = match (flow.flow_type, ctx.csrf.as_ref()) {
+        (FlowType::Browser, Some(s)) => s.masked(),
+        _ => String::new(),
+    };
+    HttpResponse::build(status)
+        .json(FlowView::new(flow, &masked).with_identity(identity, state.config.public_base()))
+}
+
+/// A saved settings change: 303 back to the settings UI for plain browsers; the
+/// flow (state `success`) for JSON clients.
+pub fn settings_saved(
+    state: &AppState,
+    ctx: &RequestContext,
+    flow: &Flow,
+    identity: &crate::identity::Identity,
+) -> HttpResponse {
+    if flow.is_browser() && !ctx.wants_json {
+        return see_other(&flow_ui_url(state, flow)).finish();
+    }
+    settings_json(state, ctx, flow, identity, StatusCode::OK)
+}
+
+/// `<public>/self-service/login/browser[?return_to=…]`.
+pub fn login_url(state: &AppState, return_to: Option<&str>) -> String {
+    let mut url = url::Url::parse(&state.config.public_url("self-service/login/browser"))
+        .unwrap_or_else(|_| state.config.public_base_url.clone());
+    if let Some(r) = return_to {
+        url.query_pairs_mut().append_pair("return_to", r);
+    }
+    url.to_string()
+}
+
+/// A successful recovery: the session is issued and the user is sent to the
+/// settings flow — a 303 for browsers, `422 browser_location_change_required` for
+/// SPAs, and the recovery flow with `continue_with` for native apps.
+pub fn recovered(
+    state: &AppState,
+    ctx: &RequestContext,
+    flow: &Flow,
+    settings: &Flow,
+    session: &crate::session::Session,
+    token: &crate::session::SessionToken,
+) -> HttpResponse {
+    if flow.flow_type == FlowType::Api {
+        return flow_json(ctx, flow, StatusCode::OK, None);
+    }
+    let target = flow_ui_url(state, settings);
+    let mut resp = if ctx.wants_json {
+        let e = ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("In order to complete this flow please redirect the browser to: {target}"),
+        )
+        .with_id(ErrorId::BrowserLocationChangeRequired)
+        .with_message("browser location change required")
+        .with_sibling("redirect_browser_to", target.clone());
+        actix_web::ResponseError::error_response(&e)
+    } else {
+        see_other(&target).finish()
+    };
+    let _ = resp.add_cookie(&session_cookie(state, token.expose(), session.expires_at));
+    let _ = resp.add_cookie(&csrf_cookie_keep(state, ctx));
+    resp
+}
+
+/// The browser's current CSRF cookie again (a recovered session keeps the browser
+/// bound to the settings flow that was created for it).
+fn csrf_cookie_keep(state: &AppState, ctx: &RequestContext) -> Cookie<'static> {
+    let secret = ctx.csrf.clone().unwrap_or_else(CsrfSecret::generate);
+    csrf_cookie(state, ctx, &secret)
 }

@@ -4,7 +4,10 @@
 
 use super::csrf::CsrfSecret;
 use super::ui::UiContainer;
-use super::{login, registration, text, Flow, FlowError, FlowKind, FlowType};
+use super::{
+    login, recovery, registration, settings, text, verification, Flow, FlowError, FlowKind,
+    FlowType,
+};
 use crate::state::AppState;
 use crate::store::{errors, flows};
 use serde_json::{json, Value};
@@ -20,6 +23,9 @@ pub struct Submitter {
     /// The request carries an `Origin` header or (non-Cloudflare) cookies: browser
     /// traffic, which API flows refuse.
     pub looks_like_browser: bool,
+    /// Kratos does not CSRF-check verification code submissions (the code is the
+    /// proof); such submits set this.
+    pub skip_csrf: bool,
 }
 
 /// A new flow with its `ui.action` pointing at its submit URL.
@@ -41,7 +47,7 @@ pub fn new_flow(
         id,
         kind,
         flow_type,
-        state: "choose_method".into(),
+        state: kind.initial_state().into(),
         request_url,
         return_to,
         active: None,
@@ -99,7 +105,7 @@ pub async fn fetch(
             flow: Box::new(flow),
         });
     }
-    if !flow.csrf_matches(csrf) {
+    if !is_csrf_exempt(&flow) && !flow.csrf_matches(csrf) {
         return Err(FlowError::Csrf(
             "the flow was started by another browser, or the CSRF cookie is missing",
         ));
@@ -118,7 +124,7 @@ pub async fn load_for_submit(
     let mut flow = find(state, id.ok_or(FlowError::MissingFlowId)?, kind).await?;
     let now = state.clock.now();
     if flow.is_expired(now) {
-        let mut replacement = replacement(state, &flow, who.csrf.as_ref())?;
+        let mut replacement = replacement(state, &flow, who.csrf.as_ref()).await?;
         replacement.ui.messages.push(text::flow_expired(
             kind.expired_message(),
             flow.expires_at,
@@ -139,6 +145,7 @@ pub async fn load_for_submit(
             ));
             Err(FlowError::Invalid(Box::new(flow)))
         }
+        FlowType::Browser if who.skip_csrf || is_csrf_exempt(&flow) => Ok(flow),
         FlowType::Browser => {
             let Some(secret) = who.csrf.as_ref() else {
                 return Err(FlowError::Csrf("the request carries no CSRF cookie"));
@@ -160,13 +167,34 @@ pub async fn load_for_submit(
     }
 }
 
+/// Flows an admin created for a user (`createRecoveryCodeForIdentity`) are not
+/// bound to a browser.
+fn is_csrf_exempt(flow: &Flow) -> bool {
+    flow.internal.get("csrf_exempt").and_then(Value::as_bool) == Some(true)
+}
+
 /// A fresh flow of the same kind, type and `return_to`.
-fn replacement(state: &AppState, old: &Flow, csrf: Option<&CsrfSecret>) -> Result<Flow, FlowError> {
+async fn replacement(
+    state: &AppState,
+    old: &Flow,
+    csrf: Option<&CsrfSecret>,
+) -> Result<Flow, FlowError> {
     let ui = match old.kind {
         FlowKind::Login => login::form(state, None),
         FlowKind::Registration => registration::form(state),
+        FlowKind::Recovery => recovery::choose_form(),
+        FlowKind::Verification => verification::choose_form(old.flow_type),
+        FlowKind::Settings => {
+            let id = old.identity_id.ok_or(FlowError::NoSession)?;
+            let identity = state
+                .store
+                .read(move |c| crate::store::identities::find(c, id))
+                .await?
+                .ok_or(FlowError::NoSession)?;
+            settings::form(state, &identity)
+        }
     };
-    Ok(new_flow(
+    let mut flow = new_flow(
         state,
         old.kind,
         old.flow_type,
@@ -174,7 +202,10 @@ fn replacement(state: &AppState, old: &Flow, csrf: Option<&CsrfSecret>) -> Resul
         old.return_to.clone(),
         csrf,
         ui,
-    ))
+    );
+    flow.identity_id = old.identity_id;
+    flow.state = old.kind.initial_state().into();
+    Ok(flow)
 }
 
 /// Checks a `return_to` against the allow-list; `Ok(None)` when none was given.

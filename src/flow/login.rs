@@ -162,6 +162,7 @@ pub async fn submit(state: &AppState, req: SubmitRequest) -> Result<Authenticate
         return reject(state, flow).await;
     }
 
+    let mut csrf_rotation = None;
     let issued = match req.session {
         Some((current, _)) if flow.refresh && current.identity_id == identity.id => {
             Issued::Refreshed {
@@ -171,6 +172,7 @@ pub async fn submit(state: &AppState, req: SubmitRequest) -> Result<Authenticate
         _ => {
             let (session, token) =
                 sessions::issue(state, identity.id, "password", &req.client).await?;
+            csrf_rotation = flow.is_browser().then(CsrfSecret::generate);
             Issued::New { session, token }
         }
     };
@@ -185,6 +187,9 @@ pub async fn submit(state: &AppState, req: SubmitRequest) -> Result<Authenticate
         identity,
         issued,
         return_to,
+        continue_with: Vec::new(),
+        verification_ui: None,
+        csrf_rotation,
     })
 }
 

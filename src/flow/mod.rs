@@ -2,14 +2,18 @@
 //! one module per flow. Flows are plain Rust: no HTTP types; `api/` renders their
 //! outcomes as redirects, flow JSON or errors.
 
+pub mod code;
 pub mod csrf;
 pub mod lifecycle;
 pub mod login;
 pub mod logout;
+pub mod recovery;
 pub mod registration;
 pub mod return_to;
+pub mod settings;
 pub mod text;
 pub mod ui;
+pub mod verification;
 
 use crate::identity::manage::IdentityError;
 use crate::password::HashError;
@@ -27,6 +31,9 @@ use uuid::Uuid;
 pub enum FlowKind {
     Login,
     Registration,
+    Settings,
+    Recovery,
+    Verification,
 }
 
 impl FlowKind {
@@ -34,6 +41,9 @@ impl FlowKind {
         match self {
             FlowKind::Login => "login",
             FlowKind::Registration => "registration",
+            FlowKind::Settings => "settings",
+            FlowKind::Recovery => "recovery",
+            FlowKind::Verification => "verification",
         }
     }
 
@@ -41,7 +51,18 @@ impl FlowKind {
         match s {
             "login" => Some(FlowKind::Login),
             "registration" => Some(FlowKind::Registration),
+            "settings" => Some(FlowKind::Settings),
+            "recovery" => Some(FlowKind::Recovery),
+            "verification" => Some(FlowKind::Verification),
             _ => None,
+        }
+    }
+
+    /// The state a new flow starts in.
+    pub fn initial_state(self) -> &'static str {
+        match self {
+            FlowKind::Settings => "show_form",
+            _ => "choose_method",
         }
     }
 
@@ -50,6 +71,9 @@ impl FlowKind {
         match self {
             FlowKind::Login => text::LOGIN_EXPIRED,
             FlowKind::Registration => text::REGISTRATION_EXPIRED,
+            FlowKind::Settings => text::SETTINGS_EXPIRED,
+            FlowKind::Recovery => text::RECOVERY_EXPIRED,
+            FlowKind::Verification => text::VERIFICATION_EXPIRED,
         }
     }
 }
@@ -109,6 +133,16 @@ impl Flow {
         self.expires_at <= now
     }
 
+    /// Sets a key of the flow's internal state (an object).
+    pub fn set_internal(&mut self, key: &str, value: Value) {
+        if !self.internal.is_object() {
+            self.internal = Value::Object(serde_json::Map::new());
+        }
+        if let Value::Object(map) = &mut self.internal {
+            map.insert(key.to_owned(), value);
+        }
+    }
+
     pub fn is_browser(&self) -> bool {
         self.flow_type == FlowType::Browser
     }
@@ -140,7 +174,8 @@ pub struct FlowView<'a> {
     active: Option<&'a str>,
     ui: UiContainer,
     state: &'a str,
-    organization_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    organization_id: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     refresh: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -155,14 +190,38 @@ pub struct FlowView<'a> {
         serialize_with = "timefmt::option::serialize"
     )]
     updated_at: Option<OffsetDateTime>,
+    /// Settings flows show the identity they change (public view).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    identity: Option<crate::identity::view::IdentityView<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    continue_with: Option<&'a Value>,
 }
 
 impl<'a> FlowView<'a> {
+    /// A settings flow with the identity it belongs to.
+    pub fn with_identity(
+        mut self,
+        identity: &'a crate::identity::Identity,
+        public_base: &str,
+    ) -> Self {
+        self.identity = Some(crate::identity::view::IdentityView::new(
+            identity,
+            public_base,
+            crate::identity::view::Visibility::Public,
+        ));
+        self
+    }
+
     /// `csrf_value` is the masked token for this response (browser flows) or `""`.
     pub fn new(flow: &'a Flow, csrf_value: &str) -> Self {
         let mut ui = flow.ui.clone();
         ui.set_csrf(csrf_value);
         let login = flow.kind == FlowKind::Login;
+        // Kratos emits `organization_id` on login, registration and settings flows.
+        let has_org = matches!(
+            flow.kind,
+            FlowKind::Login | FlowKind::Registration | FlowKind::Settings
+        );
         FlowView {
             id: flow.id,
             flow_type: flow.flow_type.as_str(),
@@ -173,11 +232,13 @@ impl<'a> FlowView<'a> {
             active: flow.active.as_deref(),
             ui,
             state: &flow.state,
-            organization_id: None,
+            organization_id: has_org.then_some(Value::Null),
             refresh: login.then_some(flow.refresh),
             requested_aal: login.then_some(flow.requested_aal.as_str()),
             created_at: login.then_some(flow.created_at),
             updated_at: login.then_some(flow.updated_at),
+            identity: None,
+            continue_with: flow.internal.get("continue_with").filter(|v| v.is_array()),
         }
     }
 }
@@ -215,6 +276,12 @@ pub enum FlowError {
     NoSession,
     #[error("{0}")]
     Forbidden(String),
+    /// The flow belongs to another identity than the session's.
+    #[error("the flow belongs to another identity")]
+    IdentityMismatch,
+    /// A privileged (recent) login is needed; `return_to` resumes the flow.
+    #[error("re-authentication required")]
+    RefreshRequired { return_to: String },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -244,4 +311,11 @@ pub struct Authenticated {
     pub identity: crate::identity::Identity,
     pub issued: Issued,
     pub return_to: String,
+    /// `continue_with` items the flow adds (e.g. `show_verification_ui`).
+    pub continue_with: Vec<Value>,
+    /// A verification flow started for the new identity: plain browsers go there.
+    pub verification_ui: Option<String>,
+    /// The browser's new CSRF secret: Kratos rotates it whenever a session is
+    /// issued to a browser, and flows created with the session are bound to it.
+    pub csrf_rotation: Option<csrf::CsrfSecret>,
 }

@@ -6,7 +6,7 @@
 use super::csrf::CsrfSecret;
 use super::lifecycle::{self, Submitter};
 use super::ui::{UiContainer, UiNode, GROUP_DEFAULT, GROUP_PASSWORD, GROUP_PROFILE};
-use super::{text, Authenticated, Flow, FlowError, FlowKind, FlowType, Issued};
+use super::{text, verification, Authenticated, Flow, FlowError, FlowKind, FlowType, Issued};
 use crate::config::RegistrationStyle;
 use crate::identity::manage::{self, IdentityError, IdentityInput, PasswordInput};
 use crate::identity::schema::{trait_value, IdentitySchema, Violation, ViolationKind};
@@ -224,21 +224,58 @@ async fn register(
         );
         (s, token)
     });
+    // The first verifiable address gets a verification flow and a code, written
+    // with the identity (Kratos's verification hook + `show_verification_ui`).
+    let csrf_rotation = (flow.is_browser() && session.is_some()).then(CsrfSecret::generate);
+    let verification_csrf = csrf_rotation
+        .as_ref()
+        .map(CsrfSecret::digest)
+        .or_else(|| flow.csrf_digest.clone());
+    let verification = schema
+        .derive(&input.traits)
+        .verifiable
+        .first()
+        .map(|(_, address)| {
+            verification::for_new_address(
+                state,
+                flow.flow_type,
+                verification_csrf.clone(),
+                flow.return_to.clone(),
+                address,
+            )
+        })
+        .transpose()?;
+    let continue_with: Vec<Value> = verification
+        .iter()
+        .map(|(vflow, sending)| verification::continue_with(state, vflow, &sending.address))
+        .collect();
+    let verification_ui = verification
+        .as_ref()
+        .map(|(vflow, _)| format!("{}?flow={}", state.config.ui_page("verification"), vflow.id));
     let stored_flow = flow.clone();
     let to_store = session.as_ref().map(|(s, t)| (s.clone(), t.digest()));
+    let now = state.clock.now();
     let created = manage::create_with(state, input, move |tx, identity| {
         flows::update(tx, &stored_flow)?;
-        match to_store {
+        let queued = match &verification {
+            Some((vflow, sending)) => {
+                flows::insert(tx, vflow)?;
+                Some(sending.write(tx, Some(identity.id), now)?)
+            }
+            None => None,
+        };
+        let session = match to_store {
             Some((mut s, digest)) => {
                 s.identity_id = identity.id;
                 session_store::insert(tx, &s, &digest)?;
-                Ok(Some(s))
+                Some(s)
             }
-            None => Ok(None),
-        }
+            None => None,
+        };
+        Ok((session, queued))
     })
     .await;
-    let (identity, stored_session) = match created {
+    let (identity, (stored_session, queued)) = match created {
         Ok(done) => done,
         Err(IdentityError::Conflict(_)) => {
             flow.ui.messages.push(text::duplicate_identifier());
@@ -250,6 +287,9 @@ async fn register(
         }
         Err(e) => return Err(e.into()),
     };
+    state
+        .courier
+        .queued(&queued.into_iter().collect::<Vec<_>>());
     let issued = match (stored_session, session) {
         (Some(session), Some((_, token))) => Issued::New { session, token },
         _ => Issued::Nothing,
@@ -263,6 +303,9 @@ async fn register(
         identity,
         issued,
         return_to,
+        continue_with,
+        verification_ui,
+        csrf_rotation,
     })
 }
 

@@ -201,11 +201,111 @@ pub fn account_disabled() -> UiText {
     error(4010011, "Your account has been disabled.", None)
 }
 
+pub fn settings_saved() -> UiText {
+    UiText {
+        id: 1050001,
+        text: "Your changes have been saved!".into(),
+        kind: TextType::Success,
+        context: None,
+    }
+}
+pub fn recovery_successful(
+    privileged_until: time::OffsetDateTime,
+    now: time::OffsetDateTime,
+) -> UiText {
+    let minutes = (privileged_until - now).whole_minutes().max(0);
+    UiText {
+        id: 1060001,
+        text: format!("You successfully recovered your account. Please change your password or set up an alternative login method (e.g. social sign in) within the next {minutes} minutes."),
+        kind: TextType::Success,
+        context: Some(json!({
+            "privileged_session_expires_at": crate::timefmt::rfc3339(privileged_until),
+            "privilegedSessionExpiresAt": crate::timefmt::rfc3339(privileged_until),
+            "privileged_session_expires_at_unix": privileged_until.unix_timestamp(),
+        })),
+    }
+}
+pub fn recovery_code_sent() -> UiText {
+    info(1060003, "An email containing a recovery code has been sent to the email address you provided. If you have not received an email, check the spelling of the address and make sure to use the address you registered with.")
+}
+pub fn save() -> UiText {
+    info(1070003, "Save")
+}
+pub fn email_label() -> UiText {
+    info(1070007, "Email")
+}
+pub fn resend_code() -> UiText {
+    info(1070008, "Resend code")
+}
+pub fn continue_label() -> UiText {
+    info(1070009, "Continue")
+}
+pub fn recovery_code_label() -> UiText {
+    info(1070010, "Recovery code")
+}
+pub fn verification_code_label() -> UiText {
+    info(1070011, "Verification code")
+}
+pub fn address_verified() -> UiText {
+    UiText {
+        id: 1080002,
+        text: "You successfully verified your email address.".into(),
+        kind: TextType::Success,
+        context: None,
+    }
+}
+pub fn verification_code_sent() -> UiText {
+    info(1080003, "An email containing a verification code has been sent to the email address you provided. If you have not received an email, check the spelling of the address and make sure to use the address you registered with.")
+}
+pub fn recovery_code_invalid() -> UiText {
+    error(
+        4060006,
+        "The recovery code is invalid or has already been used. Please try again.",
+        None,
+    )
+}
+pub fn verification_code_invalid() -> UiText {
+    error(
+        4070006,
+        "The verification code is invalid or has already been used. Please try again.",
+        None,
+    )
+}
+pub fn recovery_already_done() -> UiText {
+    error(4060001, "You successfully recovered your account. Please change your password or set up an alternative login method (e.g. social sign in) within the next minutes.", None)
+}
+pub fn verification_already_done() -> UiText {
+    error(
+        4070002,
+        "This email address was already verified with this flow.",
+        None,
+    )
+}
+pub fn too_many_attempts() -> UiText {
+    generic("The request was submitted too often. Please request another code.")
+}
+pub fn no_changes() -> UiText {
+    generic("You did not make any changes.")
+}
+pub fn same_password() -> UiText {
+    error(
+        4000039,
+        "The new password must be different from the old password.",
+        None,
+    )
+}
+
 /// Kratos ids of "flow expired" and "no strategy" per flow kind.
 pub const LOGIN_EXPIRED: u32 = 4010001;
 pub const REGISTRATION_EXPIRED: u32 = 4040001;
+pub const SETTINGS_EXPIRED: u32 = 4050001;
+pub const RECOVERY_EXPIRED: u32 = 4060005;
+pub const VERIFICATION_EXPIRED: u32 = 4070005;
 pub const LOGIN_NO_STRATEGY: u32 = 4010002;
 pub const REGISTRATION_NO_STRATEGY: u32 = 4010003;
+pub const SETTINGS_NO_STRATEGY: u32 = 4010004;
+pub const RECOVERY_NO_STRATEGY: u32 = 4010005;
+pub const VERIFICATION_NO_STRATEGY: u32 = 4010006;
 
 #[cfg(test)]
 mod tests {

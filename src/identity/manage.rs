@@ -110,6 +110,23 @@ pub async fn update(
     id: Uuid,
     input: IdentityInput,
 ) -> Result<Identity, IdentityError> {
+    update_with(state, id, input, |_, _| Ok(()))
+        .await
+        .map(|(i, ())| i)
+}
+
+/// `update`, plus whatever `then` writes in the same transaction (settings: the
+/// flow, and a verification code for a new address).
+pub async fn update_with<T, F>(
+    state: &AppState,
+    id: Uuid,
+    input: IdentityInput,
+    then: F,
+) -> Result<(Identity, T), IdentityError>
+where
+    T: Send + 'static,
+    F: FnOnce(&rusqlite::Connection, &Identity) -> Result<T, StoreError> + Send + 'static,
+{
     let hashed = resolve_password(state, input.password.as_ref()).await?;
     let schemas = state.schemas.clone();
     let now = state.clock.now();
@@ -119,7 +136,8 @@ pub async fn update(
             let existing = identities::find(tx, id)?.ok_or(IdentityError::NotFound)?;
             let identity = build(&schemas, Some(&existing), input, hashed, now)?;
             identities::replace(tx, &identity).map_err(conflict)?;
-            Ok(identity)
+            let extra = then(tx, &identity)?;
+            Ok((identity, extra))
         })
         .await
 }

@@ -205,7 +205,7 @@ async fn browser_registration_with_a_form_redirects_and_sets_the_session_cookie(
     );
     assert_eq!(node_message_ids(&flow, "password"), vec![4000032]);
 
-    // …and a good one registers, sets the cookie and redirects to the default return URL.
+    // …and a good one registers, sets the cookie and sends the browser on to verify its email.
     let resp = browser
         .http
         .post(action)
@@ -220,7 +220,7 @@ async fn browser_registration_with_a_form_redirects_and_sets_the_session_cookie(
         .await
         .unwrap();
     assert_eq!(resp.status(), 303);
-    assert_eq!(location(&resp), format!("{}/ui/welcome", app.public));
+    assert!(location(&resp).starts_with(&format!("{}/ui/verification?flow=", app.public)));
     let set_cookie: Vec<String> = resp
         .headers()
         .get_all("set-cookie")
@@ -285,11 +285,17 @@ async fn spa_registration_gets_json_and_continue_with_redirect() {
         body.get("session_token").is_none(),
         "browsers get a cookie, not a token"
     );
-    assert_eq!(body["continue_with"][0]["action"], "redirect_browser_to");
+    let items = body["continue_with"].as_array().unwrap();
+    assert_eq!(items[0]["action"], "show_verification_ui");
+    let redirect = items
+        .iter()
+        .find(|c| c["action"] == "redirect_browser_to")
+        .unwrap();
     assert_eq!(
-        body["continue_with"][0]["redirect_browser_to"],
+        redirect["redirect_browser_to"],
         "http://localhost:3000/after"
     );
+
     assert!(browser.cookie(&app.public, "ory_kratos_session").is_some());
 
     // A registration flow while logged in is refused.

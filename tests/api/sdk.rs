@@ -200,3 +200,90 @@ async fn browser_flows_and_errors_fit_the_sdk_models() {
         .unwrap();
     let _: models::FlowError = resp.json().await.unwrap();
 }
+
+#[tokio::test]
+async fn recovery_verification_settings_and_courier_fit_the_sdk_models() {
+    let app = spawn_app().await;
+    let token = app
+        .registered_token("models@example.com", "correct horse battery")
+        .await;
+    let (_, v) = app
+        .get_json(&app.public_url("/self-service/verification/api"))
+        .await;
+    let _: models::VerificationFlow = assert_flow_fits(&v);
+    let (_, sent) = app
+        .post_json(
+            v["ui"]["action"].as_str().unwrap(),
+            &json!({"method": "code", "email": "models@example.com"}),
+        )
+        .await;
+    let _: models::VerificationFlow = assert_flow_fits(&sent);
+    let code = app.code_sent_to("models@example.com").await;
+    let (_, passed) = app
+        .post_json(
+            v["ui"]["action"].as_str().unwrap(),
+            &json!({"method": "code", "code": code}),
+        )
+        .await;
+    let _: models::VerificationFlow = assert_flow_fits(&passed);
+
+    let resp = app
+        .http
+        .get(app.public_url("/self-service/settings/api"))
+        .header("X-Session-Token", &token)
+        .send()
+        .await
+        .unwrap();
+    let settings: Value = resp.json().await.unwrap();
+    let parsed: models::SettingsFlow = assert_flow_fits(&settings);
+    assert_eq!(parsed.identity.id, settings["identity"]["id"]);
+    app.clock.advance(time::Duration::minutes(20));
+    let resp = app
+        .http
+        .post(settings["ui"]["action"].as_str().unwrap())
+        .header("X-Session-Token", &token)
+        .json(&json!({"method": "password", "password": "a whole new passphrase"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 403);
+    let _: models::NeedsPrivilegedSessionError = resp.json().await.unwrap();
+
+    let (_, r) = app
+        .get_json(&app.public_url("/self-service/recovery/api"))
+        .await;
+    let _: models::RecoveryFlow = assert_flow_fits(&r);
+    app.post_json(
+        r["ui"]["action"].as_str().unwrap(),
+        &json!({"method": "code", "email": "models@example.com"}),
+    )
+    .await;
+    let code = app.code_sent_to("models@example.com").await;
+    let (_, done) = app
+        .post_json(
+            r["ui"]["action"].as_str().unwrap(),
+            &json!({"method": "code", "code": code}),
+        )
+        .await;
+    let _: models::RecoveryFlow = assert_flow_fits(&done);
+
+    let admin = config(&app.admin);
+    let messages =
+        ory_kratos_client::apis::courier_api::list_courier_messages(&admin, None, None, None, None)
+            .await
+            .unwrap();
+    assert!(messages.len() >= 3);
+    let one = ory_kratos_client::apis::courier_api::get_courier_message(&admin, &messages[0].id)
+        .await
+        .unwrap();
+    assert_eq!(one.id, messages[0].id);
+    let code = ory_kratos_client::apis::identity_api::create_recovery_code_for_identity(
+        &admin,
+        Some(models::CreateRecoveryCodeForIdentityBody::new(
+            parsed.identity.id.clone(),
+        )),
+    )
+    .await
+    .unwrap();
+    assert_eq!(code.recovery_code.len(), 6);
+}

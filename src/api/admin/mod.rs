@@ -1,3 +1,5 @@
 //! Handlers of the admin API.
 
+pub mod courier;
 pub mod identities;
+pub mod recovery;

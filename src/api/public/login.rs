@@ -3,7 +3,7 @@
 use crate::api::extract::{FlowBody, RequestContext};
 use crate::api::public::{current_session, flow_id, FlowIdQuery, FlowQuery};
 use crate::api::respond;
-use crate::flow::lifecycle::{self, Submitter};
+use crate::flow::lifecycle;
 use crate::flow::login::{self, InitRequest, SubmitRequest};
 use crate::flow::{FlowKind, FlowType};
 use crate::state::AppState;
@@ -100,15 +100,7 @@ pub async fn update_login_flow(
     };
     let submit = SubmitRequest {
         flow_id: flow_id(query.flow.as_deref()),
-        who: Submitter {
-            csrf: ctx.csrf.clone(),
-            csrf_token: body
-                .fields
-                .get("csrf_token")
-                .and_then(|v| v.as_str())
-                .map(str::to_owned),
-            looks_like_browser: ctx.looks_like_browser,
-        },
+        who: ctx.submitter(&body),
         body: body.fields,
         session,
         client: ctx.client.clone(),

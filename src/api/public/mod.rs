@@ -4,9 +4,12 @@ pub mod errors;
 pub mod health;
 pub mod login;
 pub mod logout;
+pub mod recovery;
 pub mod registration;
 pub mod schemas;
 pub mod sessions;
+pub mod settings;
+pub mod verification;
 
 use crate::api::extract::RequestContext;
 use crate::flow::FlowError;

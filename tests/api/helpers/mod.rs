@@ -3,8 +3,10 @@
 
 pub mod assert;
 pub mod browser;
+pub mod courier;
 pub mod native;
 pub mod sdk;
+pub mod smtp;
 
 use clap::Parser;
 use postern::app::Application;
