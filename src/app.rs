@@ -2,6 +2,7 @@
 //! the two actix apps, and runs them until told to stop.
 
 use crate::api;
+use crate::api::request_span::PathOnlySpans;
 use crate::clock::Clock;
 use crate::config::{derived_base_url, Config};
 use crate::error;
@@ -91,7 +92,7 @@ impl Application {
                 App::new()
                     .app_data(web::Data::new(state.clone()))
                     .configure(|c| extractor_configs(c, &state))
-                    .wrap(TracingLogger::default())
+                    .wrap(TracingLogger::<PathOnlySpans>::new())
                     .configure(api::public_routes)
                     .default_service(web::to(error::not_found))
             })
@@ -106,7 +107,7 @@ impl Application {
                 App::new()
                     .app_data(web::Data::new(state.clone()))
                     .configure(|c| extractor_configs(c, &state))
-                    .wrap(TracingLogger::default())
+                    .wrap(TracingLogger::<PathOnlySpans>::new())
                     .configure(api::admin_routes)
                     .default_service(web::to(error::not_found))
             })

@@ -7,6 +7,7 @@ pub mod extract;
 pub mod negotiate;
 pub mod pagination;
 pub mod public;
+pub mod request_span;
 pub mod respond;
 
 use crate::error;

@@ -134,6 +134,152 @@ fn start(extra: &[&str]) -> (std::process::Child, Value) {
     (child, listening)
 }
 
+/// Like `start`, but keeps every log line.
+fn start_capturing(
+    extra: &[&str],
+) -> (
+    std::process::Child,
+    Value,
+    std::sync::Arc<std::sync::Mutex<String>>,
+) {
+    let mut child = postern()
+        .args([
+            "serve",
+            "--public-listen",
+            "127.0.0.1:0",
+            "--admin-listen",
+            "127.0.0.1:0",
+        ])
+        .args(["--log-format", "json", "--dev", "--ephemeral"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let stderr = child.stderr.take().unwrap();
+    let err_log = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            err_log.lock().unwrap().push_str(&line);
+        }
+    });
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let listening = loop {
+        let line = lines
+            .next()
+            .expect("server exited before listening")
+            .unwrap();
+        log.lock().unwrap().push_str(&line);
+        let v: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
+        if v["fields"]["message"] == "Postern is listening" {
+            break v["fields"].clone();
+        }
+    };
+    let out_log = log.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            out_log.lock().unwrap().push_str(&line);
+            out_log.lock().unwrap().push('\n');
+        }
+    });
+    (child, listening, log)
+}
+
+/// Runs registration, verification (through the mail link), login, logout and
+/// recovery at the most verbose log level, then scans the log for every secret
+/// the run produced.
+#[tokio::test]
+async fn logs_never_contain_codes_tokens_or_passwords() {
+    use serde_json::json;
+    let (mut child, info, log) = start_capturing(&["--log-level", "trace"]);
+    let public = format!("http://{}", info["public"].as_str().unwrap());
+    let admin = format!("http://{}", info["admin"].as_str().unwrap());
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let password = "log-secret passphrase";
+    let flow: Value = http
+        .get(format!("{public}/self-service/registration/api"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let reg: Value = http
+        .post(flow["ui"]["action"].as_str().unwrap())
+        .json(&json!({"method": "password", "traits": {"email": "logs@example.com"}, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = reg["session_token"].as_str().unwrap().to_owned();
+    let messages: Value = http
+        .get(format!("{admin}/admin/courier/messages"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let body = messages[0]["body"].as_str().unwrap().to_owned();
+    let link = body
+        .lines()
+        .find(|l| l.contains("code="))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let code = link.rsplit("code=").next().unwrap().to_owned();
+    http.get(&link).send().await.unwrap();
+    http.get(format!("{public}/sessions/whoami"))
+        .header("X-Session-Token", &token)
+        .send()
+        .await
+        .unwrap();
+    // A wrong password and a 404 make the server log more.
+    let login: Value = http
+        .get(format!("{public}/self-service/login/api"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    http.post(login["ui"]["action"].as_str().unwrap())
+        .json(&json!({"method": "password", "identifier": "logs@example.com", "password": "wrong-secret guess"}))
+        .send()
+        .await
+        .unwrap();
+    let logout = format!("{public}/self-service/logout?token=ory_lo_secretlogouttoken123");
+    http.get(&logout)
+        .header("Cookie", format!("ory_kratos_session={token}"))
+        .send()
+        .await
+        .unwrap();
+    http.delete(format!("{public}/self-service/logout/api"))
+        .json(&json!({"session_token": token}))
+        .send()
+        .await
+        .unwrap();
+
+    assert!(terminate(&mut child).success());
+    let log = log.lock().unwrap().clone();
+    assert!(log.contains("message queued"), "the log is captured");
+    for secret in [
+        password,
+        "wrong-secret guess",
+        &token[7..],
+        &code,
+        "secretlogouttoken123",
+    ] {
+        assert!(!log.contains(secret), "`{secret}` appears in the log");
+    }
+}
+
 fn get(addr: &str, path: &str) -> u16 {
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
     write!(
