@@ -71,6 +71,17 @@ impl Application {
             config.courier_poll_interval,
         );
         let workers = config.workers;
+        let (config_max_failures, config_lockout) =
+            (config.login_max_failures, config.login_lockout);
+        let [low, medium, high] = config.rate_limits;
+        let rate_limits = web::Data::new(crate::api::middleware::rate_limit::RateLimits::new(
+            low,
+            medium,
+            high,
+            config.rate_limit_burst,
+        ));
+        let cors_origins = config.cors_allowed_origins.clone();
+        let cors_max_age = config.cors_max_age;
         let config = Arc::new(config);
         let state = AppState {
             schemas: config.schemas.clone(),
@@ -79,6 +90,10 @@ impl Application {
             hasher,
             clock,
             courier: Arc::new(courier),
+            login_throttle: Arc::new(crate::flow::throttle::LoginThrottle::new(
+                config_max_failures,
+                config_lockout,
+            )),
         };
         let (stop_courier, stop_rx) = tokio::sync::watch::channel(false);
         let courier = crate::courier::worker::spawn(state.clone(), stop_rx);
@@ -89,12 +104,20 @@ impl Application {
         let public = {
             let state = state.clone();
             HttpServer::new(move || {
+                let cors = crate::api::middleware::cors::build(&cors_origins, cors_max_age);
                 App::new()
                     .app_data(web::Data::new(state.clone()))
+                    .app_data(rate_limits.clone())
                     .configure(|c| extractor_configs(c, &state))
-                    .wrap(TracingLogger::<PathOnlySpans>::new())
                     .configure(api::public_routes)
                     .default_service(web::to(error::not_found))
+                    .wrap_fn(crate::api::middleware::edge)
+                    .wrap(actix_web::middleware::Condition::new(
+                        !cors_origins.is_empty(),
+                        cors,
+                    ))
+                    .wrap_fn(crate::api::middleware::envelope)
+                    .wrap(TracingLogger::<PathOnlySpans>::new())
             })
             .workers(workers)
             .disable_signals()
@@ -107,17 +130,22 @@ impl Application {
                 App::new()
                     .app_data(web::Data::new(state.clone()))
                     .configure(|c| extractor_configs(c, &state))
-                    .wrap(TracingLogger::<PathOnlySpans>::new())
                     .configure(api::admin_routes)
                     .default_service(web::to(error::not_found))
+                    .wrap_fn(crate::api::middleware::envelope)
+                    .wrap(TracingLogger::<PathOnlySpans>::new())
             })
             .workers(workers.min(2))
             .disable_signals()
             .listen(admin_listener)?
             .run()
         };
+        for warning in crate::config_checks::browser_warnings(&state.config) {
+            tracing::warn!("configuration: {warning}");
+        }
         tracing::info!(
             public = %public_addr,
+
             admin = %admin_addr,
             public_base_url = %state.config.public_base_url,
             db = %state.store.path().display(),

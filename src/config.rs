@@ -170,12 +170,64 @@ pub struct ServeArgs {
     /// How recent a login must be to change the password or identifiers (else re-authenticate).
     #[arg(long, env = "POSTERN_PRIVILEGED_SESSION_MAX_AGE", default_value = "15m", value_parser = parse_duration)]
     pub privileged_session_max_age: time::Duration,
+    /// Requests per minute per client IP for sensitive operations (every self-service submit, revoking sessions); 0 disables.
+    #[arg(long, env = "POSTERN_RATE_LIMIT_LOW", default_value_t = 1000)]
+    pub rate_limit_low: u32,
+    /// Requests per minute per client IP for regular operations (creating flows, listing sessions); 0 disables.
+    #[arg(long, env = "POSTERN_RATE_LIMIT_MEDIUM", default_value_t = 2000)]
+    pub rate_limit_medium: u32,
+    /// Requests per minute per client IP for high-frequency operations (whoami, fetching flows); 0 disables.
+    #[arg(long, env = "POSTERN_RATE_LIMIT_HIGH", default_value_t = 5000)]
+    pub rate_limit_high: u32,
+    /// Requests a client may make at once before the per-minute rate applies (0: the bucket's per-minute limit).
+    #[arg(long, env = "POSTERN_RATE_LIMIT_BURST", default_value_t = 0)]
+    pub rate_limit_burst: u32,
+    /// A proxy (IP or CIDR) whose X-Forwarded-For is believed (repeatable). Without it, the TCP peer is the client.
+    #[arg(long = "trusted-proxy", env = "POSTERN_TRUSTED_PROXY", value_delimiter = ',', value_parser = parse_cidr)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// An origin allowed to call the public API from a browser with credentials, e.g. http://localhost:3000 (repeatable; enables CORS; `*` allows any origin without credentials).
+    #[arg(long = "cors-allowed-origin", env = "POSTERN_CORS_ALLOWED_ORIGIN", value_delimiter = ',', value_parser = parse_origin)]
+    pub cors_allowed_origins: Vec<String>,
+    /// How long browsers may cache a CORS preflight answer, in seconds.
+    #[arg(long, env = "POSTERN_CORS_MAX_AGE", default_value_t = 600)]
+    pub cors_max_age: usize,
+    /// Failed logins for one identifier before it is locked for a while (all IPs together).
+    #[arg(long, env = "POSTERN_LOGIN_MAX_FAILURES", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub login_max_failures: u32,
+    /// First lockout after too many failed logins; doubles with each further failure, up to an hour.
+    #[arg(long, env = "POSTERN_LOGIN_LOCKOUT", default_value = "30s", value_parser = parse_duration)]
+    pub login_lockout: time::Duration,
     /// Key that seals stored mail bodies (default: `<db>.key`, created on first start). Back it up with the database.
     #[arg(long, env = "POSTERN_KEY_FILE")]
     pub key_file: Option<PathBuf>,
     /// Keep the identity's other sessions when its password changes (default: revoke them).
     #[arg(long, env = "POSTERN_KEEP_SESSIONS_ON_PASSWORD_CHANGE")]
     pub keep_sessions_on_password_change: bool,
+}
+
+fn parse_cidr(s: &str) -> Result<ipnet::IpNet, String> {
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("`{s}` is not an IP address or CIDR like 10.0.0.0/8"))
+}
+
+/// `scheme://host[:port]`, or `*`.
+fn parse_origin(s: &str) -> Result<String, String> {
+    if s == "*" {
+        return Ok(s.to_owned());
+    }
+    let url = Url::parse(s)
+        .map_err(|e| format!("`{s}` is not an origin like https://app.example.com: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https")
+        || url.host_str().is_none()
+        || url.path() != "/"
+        || url.query().is_some()
+    {
+        return Err(format!(
+            "`{s}` is not an origin: use scheme://host[:port] without a path"
+        ));
+    }
+    Ok(url.origin().ascii_serialization())
 }
 
 fn parse_std_duration(s: &str) -> Result<std::time::Duration, String> {
@@ -237,6 +289,13 @@ pub struct Config {
     pub privileged_session_max_age: time::Duration,
     pub keep_sessions_on_password_change: bool,
     pub key_file: Option<PathBuf>,
+    pub rate_limits: [u32; 3],
+    pub rate_limit_burst: u32,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub cors_allowed_origins: Vec<String>,
+    pub cors_max_age: usize,
+    pub login_max_failures: u32,
+    pub login_lockout: time::Duration,
 }
 
 impl TryFrom<ServeArgs> for Config {
@@ -297,6 +356,17 @@ impl TryFrom<ServeArgs> for Config {
             privileged_session_max_age: args.privileged_session_max_age,
             keep_sessions_on_password_change: args.keep_sessions_on_password_change,
             key_file: args.key_file,
+            rate_limits: [
+                args.rate_limit_low,
+                args.rate_limit_medium,
+                args.rate_limit_high,
+            ],
+            rate_limit_burst: args.rate_limit_burst,
+            trusted_proxies: args.trusted_proxies,
+            cors_allowed_origins: args.cors_allowed_origins,
+            cors_max_age: args.cors_max_age,
+            login_max_failures: args.login_max_failures,
+            login_lockout: args.login_lockout,
         })
     }
 }

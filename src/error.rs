@@ -60,6 +60,8 @@ pub struct ApiError {
     siblings: Option<Box<Map<String, Value>>>,
     /// For logs only, never serialized.
     source: Option<anyhow::Error>,
+    /// Seconds for a `Retry-After` header.
+    retry_after: Option<i64>,
 }
 
 impl ApiError {
@@ -72,7 +74,13 @@ impl ApiError {
             details: None,
             siblings: None,
             source: None,
+            retry_after: None,
         }
+    }
+
+    pub fn with_retry_after(mut self, seconds: i64) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     pub fn bad_request(reason: impl Into<Cow<'static, str>>) -> Self {
@@ -243,6 +251,9 @@ impl ResponseError for ApiError {
             header::HeaderName::from_static("ory-error-id"),
             self.id.map(ErrorId::as_str).unwrap_or(""),
         ));
+        if let Some(secs) = self.retry_after {
+            resp.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
         if self.status == StatusCode::METHOD_NOT_ALLOWED {
             resp.insert_header((header::ALLOW, "GET, HEAD, POST, PUT, PATCH, DELETE"));
         }

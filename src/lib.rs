@@ -5,6 +5,8 @@ pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod config_checks;
+
 pub mod courier;
 pub mod crypto;
 pub mod error;

@@ -17,4 +17,5 @@ pub struct AppState {
     pub hasher: Hasher,
     pub clock: Clock,
     pub courier: Arc<Courier>,
+    pub login_throttle: Arc<crate::flow::throttle::LoginThrottle>,
 }

@@ -80,7 +80,14 @@ impl RequestContext {
             token_from_cookie,
             looks_like_browser,
             client: Client {
-                ip_address: req.peer_addr().map(|a| a.ip().to_string()),
+                // The edge middleware resolved it (trusted proxies); admin has none.
+                ip_address: req
+                    .extensions()
+                    .get::<crate::api::middleware::ClientIp>()
+                    .map(|c| c.0)
+                    .or_else(|| req.peer_addr().map(|a| a.ip()))
+                    .map(|ip| ip.to_string()),
+
                 user_agent: text(header::USER_AGENT).map(|s| s.chars().take(512).collect()),
             },
             request_url: state.config.public_url(&path_and_query),

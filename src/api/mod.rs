@@ -2,8 +2,11 @@
 //! Kratos's operationIds so grepping the OpenAPI spec finds the handler.
 
 pub mod admin;
+pub mod client_ip;
 mod errors;
 pub mod extract;
+pub mod middleware;
+
 pub mod negotiate;
 pub mod pagination;
 pub mod public;

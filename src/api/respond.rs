@@ -217,6 +217,13 @@ pub fn to_api_error(state: &AppState, err: FlowError) -> ApiError {
         FlowError::NoSession => ApiError::unauthorized("No active session was found in this request.")
             .with_id(ErrorId::SessionInactive),
         FlowError::Forbidden(r) => ApiError::forbidden(r),
+        FlowError::Throttled { retry_after_secs } => ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("Too many failed login attempts for this account; retry in {retry_after_secs} seconds."),
+        )
+        .with_id(ErrorId::RateLimitExceeded)
+        .with_retry_after(retry_after_secs),
+
         FlowError::IdentityMismatch => ApiError::forbidden("The requested flow does not belong to this user.")
             .with_id(ErrorId::SecurityIdentityMismatch),
         FlowError::RefreshRequired { return_to } => {

@@ -153,10 +153,26 @@ pub async fn submit(state: &AppState, req: SubmitRequest) -> Result<Authenticate
     };
     let password = Password::new(password);
 
+    // Per-identifier throttle (known and unknown identifiers alike).
+    let throttle_key = normalize_identifier(&identifier);
+    if let Some(secs) = state
+        .login_throttle
+        .locked_for(&throttle_key, state.clock.now())
+    {
+        lifecycle::save(state, flow).await?;
+        return Err(FlowError::Throttled {
+            retry_after_secs: secs,
+        });
+    }
     let Some(identity) = check_password(state, &identifier, &password).await? else {
+        state
+            .login_throttle
+            .record_failure(&throttle_key, state.clock.now());
         flow.ui.messages.push(text::invalid_credentials());
         return reject(state, flow).await;
     };
+    state.login_throttle.record_success(&throttle_key);
+
     if !identity.is_active() {
         flow.ui.messages.push(text::account_disabled());
         return reject(state, flow).await;

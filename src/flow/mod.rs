@@ -12,6 +12,7 @@ pub mod registration;
 pub mod return_to;
 pub mod settings;
 pub mod text;
+pub mod throttle;
 pub mod ui;
 pub mod verification;
 
@@ -276,6 +277,10 @@ pub enum FlowError {
     NoSession,
     #[error("{0}")]
     Forbidden(String),
+    /// Too many failed logins for this identifier; retry after the lockout.
+    #[error("too many failed attempts")]
+    Throttled { retry_after_secs: i64 },
+
     /// The flow belongs to another identity than the session's.
     #[error("the flow belongs to another identity")]
     IdentityMismatch,

@@ -16,6 +16,8 @@ mod bad_input;
 mod binary;
 mod courier;
 mod csrf;
+mod edge;
+
 mod flows;
 mod health;
 mod login;
