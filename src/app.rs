@@ -23,6 +23,7 @@ pub struct Application {
     admin: Server,
     state: AppState,
     courier: Option<tokio::task::JoinHandle<()>>,
+    cleanup: tokio::task::JoinHandle<()>,
     stop_courier: tokio::sync::watch::Sender<bool>,
     /// Holds an `--ephemeral` database's directory; dropping it deletes the file.
     _ephemeral: Option<tempfile::TempDir>,
@@ -53,26 +54,7 @@ impl Application {
             config.public_base_url = derived_base_url(public_addr)?;
         }
 
-        let hasher = Hasher::new(config.hash_params, config.hash_concurrency as usize)
-            .map_err(anyhow::Error::msg)?;
-        let templates =
-            crate::courier::templates::Templates::load(config.courier_templates.as_deref())?;
-        let key_file = config
-            .key_file
-            .clone()
-            .unwrap_or_else(|| crate::config::default_key_file(&config.db));
-        let secrets = crate::secret_box::SecretBox::load_or_create(&key_file)
-            .context("--key-file: the key that seals stored mail bodies")?;
-        let courier = crate::courier::Courier::new(
-            templates,
-            secrets,
-            config.smtp.clone(),
-            config.courier_max_attempts,
-            config.courier_poll_interval,
-        );
         let workers = config.workers;
-        let (config_max_failures, config_lockout) =
-            (config.login_max_failures, config.login_lockout);
         let [low, medium, high] = config.rate_limits;
         let rate_limits = web::Data::new(crate::api::middleware::rate_limit::RateLimits::new(
             low,
@@ -82,20 +64,9 @@ impl Application {
         ));
         let cors_origins = config.cors_allowed_origins.clone();
         let cors_max_age = config.cors_max_age;
-        let config = Arc::new(config);
-        let state = AppState {
-            schemas: config.schemas.clone(),
-            config,
-            store,
-            hasher,
-            clock,
-            courier: Arc::new(courier),
-            login_throttle: Arc::new(crate::flow::throttle::LoginThrottle::new(
-                config_max_failures,
-                config_lockout,
-            )),
-        };
+        let state = state_for(config, clock, store)?;
         let (stop_courier, stop_rx) = tokio::sync::watch::channel(false);
+        let cleanup = crate::cleanup::spawn(state.clone(), stop_rx.clone());
         let courier = crate::courier::worker::spawn(state.clone(), stop_rx);
         if courier.is_none() {
             tracing::warn!("no --smtp-url: mail is not delivered; it stays in the outbox, readable with GET /admin/courier/messages");
@@ -117,6 +88,7 @@ impl Application {
                         cors,
                     ))
                     .wrap_fn(crate::api::middleware::envelope)
+                    .wrap_fn(crate::api::middleware::metrics::observe("public"))
                     .wrap(TracingLogger::<PathOnlySpans>::new())
             })
             .workers(workers)
@@ -132,7 +104,9 @@ impl Application {
                     .configure(|c| extractor_configs(c, &state))
                     .configure(api::admin_routes)
                     .default_service(web::to(error::not_found))
+                    .wrap_fn(crate::api::middleware::admin::require_token)
                     .wrap_fn(crate::api::middleware::envelope)
+                    .wrap_fn(crate::api::middleware::metrics::observe("admin"))
                     .wrap(TracingLogger::<PathOnlySpans>::new())
             })
             .workers(workers.min(2))
@@ -158,6 +132,7 @@ impl Application {
             admin,
             state,
             courier,
+            cleanup,
             stop_courier,
             _ephemeral: ephemeral,
         })
@@ -188,6 +163,7 @@ impl Application {
             admin,
             state,
             courier,
+            cleanup,
             stop_courier,
             _ephemeral,
             ..
@@ -197,12 +173,55 @@ impl Application {
         if let Some(worker) = courier {
             let _ = worker.await;
         }
+        let _ = cleanup.await;
+
         p.context("public server")?;
         a.context("admin server")?;
         drop(state);
         drop(_ephemeral);
         Ok(())
     }
+}
+
+/// The shared state for `config`: everything but the listeners. Also used by
+/// the offline subcommands (import, export, cleanup).
+pub fn state_for(config: Config, clock: Clock, store: Store) -> anyhow::Result<AppState> {
+    let hasher = Hasher::new(config.hash_params, config.hash_concurrency as usize)
+        .map_err(anyhow::Error::msg)?;
+    let templates =
+        crate::courier::templates::Templates::load(config.courier_templates.as_deref())?;
+    let key_file = config
+        .key_file
+        .clone()
+        .unwrap_or_else(|| crate::config::default_key_file(&config.db));
+    let secrets = crate::secret_box::SecretBox::load_or_create(&key_file)
+        .context("--key-file: the key that seals stored mail bodies")?;
+    let courier = crate::courier::Courier::new(
+        templates,
+        secrets,
+        config.smtp.clone(),
+        config.courier_max_attempts,
+        config.courier_poll_interval,
+    );
+    let login_throttle =
+        crate::flow::throttle::LoginThrottle::new(config.login_max_failures, config.login_lockout);
+    let config = Arc::new(config);
+    Ok(AppState {
+        schemas: config.schemas.clone(),
+        config,
+        store,
+        hasher,
+        clock,
+        courier: Arc::new(courier),
+        login_throttle: Arc::new(login_throttle),
+        metrics: Arc::new(crate::metrics::Metrics::new().context("metrics registry")?),
+    })
+}
+
+/// The state for an offline subcommand (no listeners, no background tasks).
+pub async fn offline_state(config: Config) -> anyhow::Result<AppState> {
+    let store = open_store(&config).await?;
+    state_for(config, Clock::system(), store)
 }
 
 async fn open_store(config: &Config) -> anyhow::Result<Store> {

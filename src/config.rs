@@ -197,6 +197,18 @@ pub struct ServeArgs {
     /// First lockout after too many failed logins; doubles with each further failure, up to an hour.
     #[arg(long, env = "POSTERN_LOGIN_LOCKOUT", default_value = "30s", value_parser = parse_duration)]
     pub login_lockout: time::Duration,
+    /// Require `Authorization: Bearer <TOKEN>` on every admin route except health. Needed to bind the admin listener off loopback.
+    #[arg(long, env = "POSTERN_ADMIN_TOKEN", conflicts_with = "admin_token_file")]
+    pub admin_token: Option<String>,
+    /// Read the admin token from a file (first line).
+    #[arg(long, env = "POSTERN_ADMIN_TOKEN_FILE")]
+    pub admin_token_file: Option<PathBuf>,
+    /// How long expired sessions, flows, codes and old mail are kept before cleanup deletes them.
+    #[arg(long, env = "POSTERN_CLEANUP_RETENTION", default_value = "7d", value_parser = parse_duration)]
+    pub cleanup_retention: time::Duration,
+    /// How often the cleanup task runs.
+    #[arg(long, env = "POSTERN_CLEANUP_INTERVAL", default_value = "1h", value_parser = parse_std_duration)]
+    pub cleanup_interval: std::time::Duration,
     /// Key that seals stored mail bodies (default: `<db>.key`, created on first start). Back it up with the database.
     #[arg(long, env = "POSTERN_KEY_FILE")]
     pub key_file: Option<PathBuf>,
@@ -296,6 +308,9 @@ pub struct Config {
     pub cors_max_age: usize,
     pub login_max_failures: u32,
     pub login_lockout: time::Duration,
+    pub admin_token: Option<String>,
+    pub cleanup_retention: time::Duration,
+    pub cleanup_interval: std::time::Duration,
 }
 
 impl TryFrom<ServeArgs> for Config {
@@ -308,6 +323,7 @@ impl TryFrom<ServeArgs> for Config {
             args.hash.params()?
         };
         let schemas = load_schemas(&args.identity_schemas, &args.default_schema_id)?;
+        let admin_token = admin_token(&args)?;
         if let Some(url) = &args.public_base_url {
             if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
                 anyhow::bail!("--public-base-url must be an http(s) URL with a host, got `{url}`");
@@ -367,6 +383,9 @@ impl TryFrom<ServeArgs> for Config {
             cors_max_age: args.cors_max_age,
             login_max_failures: args.login_max_failures,
             login_lockout: args.login_lockout,
+            admin_token,
+            cleanup_retention: args.cleanup_retention,
+            cleanup_interval: args.cleanup_interval,
         })
     }
 }
@@ -392,6 +411,34 @@ fn load_schemas(args: &[(String, PathBuf)], default_id: &str) -> anyhow::Result<
         schemas.push(IdentitySchema::parse(id, &text, &origin)?);
     }
     SchemaRegistry::new(schemas, default_id)
+}
+
+/// The admin token from `--admin-token` or `--admin-token-file`; an admin
+/// listener off loopback without one is refused (anyone could manage identities).
+fn admin_token(args: &ServeArgs) -> anyhow::Result<Option<String>> {
+    let token = match (&args.admin_token, &args.admin_token_file) {
+        (Some(t), _) => Some(t.trim().to_owned()),
+        (None, Some(path)) => Some(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("--admin-token-file: cannot read {}", path.display()))?
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_owned(),
+        ),
+        (None, None) => None,
+    };
+    if token.as_deref().is_some_and(|t| t.len() < 16) {
+        anyhow::bail!("--admin-token: use at least 16 characters (e.g. `openssl rand -hex 32`)");
+    }
+    if token.is_none() && !args.admin_listen.ip().is_loopback() {
+        anyhow::bail!(
+            "--admin-listen {} is not a loopback address: anyone who reaches it could manage identities. Set --admin-token (or --admin-token-file), or keep the admin listener on 127.0.0.1",
+            args.admin_listen
+        );
+    }
+    Ok(token)
 }
 
 /// `<db>.key`: the key file beside the database.

@@ -2,6 +2,8 @@
 
 pub mod api;
 pub mod app;
+pub mod cleanup;
+
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -12,7 +14,11 @@ pub mod crypto;
 pub mod error;
 pub mod flow;
 pub mod identity;
+pub mod metrics;
+pub mod ops;
+
 pub mod password;
+
 pub mod secret_box;
 pub mod session;
 pub mod state;

@@ -3,10 +3,10 @@
 use anyhow::Context;
 use clap::Parser;
 use postern::app::Application;
-use postern::cli::{Cli, Command, MigrateArgs};
+use postern::cli::{Cli, Command, IdentitiesCommand, MigrateArgs};
 use postern::clock::Clock;
-use postern::config::{Config, ServeArgs};
-use postern::{password, store, telemetry};
+use postern::config::{Config, LogFormat, ServeArgs};
+use postern::{ops, password, store, telemetry};
 use std::io::Read;
 
 #[actix_web::main]
@@ -27,7 +27,43 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", password::hash_now(params, password)?);
             Ok(())
         }
+        Some(Command::Identities { command }) => identities(command).await,
+        Some(Command::Backup(args)) => {
+            let size = ops::backup(&args.db, &args.out)?;
+            println!(
+                "backup of {} written to {} ({size} bytes, integrity ok)",
+                args.db.display(),
+                args.out.display()
+            );
+            Ok(())
+        }
+        Some(Command::Cleanup(args)) => {
+            telemetry::init(LogFormat::Pretty, "warn");
+            let state = ops::state(Config::try_from(*args)?).await?;
+            for (target, n) in postern::cleanup::run_once(&state).await? {
+                println!("{}: {n} removed", target.name());
+            }
+            Ok(())
+        }
     }
+}
+
+async fn identities(command: IdentitiesCommand) -> anyhow::Result<()> {
+    telemetry::init(LogFormat::Pretty, "warn");
+    match command {
+        IdentitiesCommand::Import(args) => {
+            let state = ops::state(Config::try_from(*args.serve)?).await?;
+            let n = ops::import(&state, &args.file).await?;
+            eprintln!("imported {n} identities");
+        }
+        IdentitiesCommand::Export(args) => {
+            let state = ops::state(Config::try_from(*args.serve)?).await?;
+            let stdout = std::io::stdout();
+            let n = ops::export(&state, args.with_credentials, &mut stdout.lock()).await?;
+            eprintln!("exported {n} identities");
+        }
+    }
+    Ok(())
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -77,10 +113,10 @@ async fn shutdown_signal() {
 }
 
 fn migrate(args: MigrateArgs) -> anyhow::Result<()> {
-    telemetry::init(postern::config::LogFormat::Pretty, "info");
-    let before = store::Store::open(&args.db, &store::StoreOptions::default())
+    telemetry::init(LogFormat::Pretty, "info");
+    let opened = store::Store::open(&args.db, &store::StoreOptions::default())
         .with_context(|| format!("cannot open {}", args.db.display()))?;
-    drop(before);
+    drop(opened);
     println!(
         "{} is at schema version {}",
         args.db.display(),

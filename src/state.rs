@@ -18,4 +18,5 @@ pub struct AppState {
     pub clock: Clock,
     pub courier: Arc<Courier>,
     pub login_throttle: Arc<crate::flow::throttle::LoginThrottle>,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }

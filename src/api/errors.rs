@@ -28,7 +28,9 @@ impl From<IdentityError> for ApiError {
             IdentityError::UnknownSchema(_)
             | IdentityError::NoIdentifier
             | IdentityError::InvalidHash(_)
-            | IdentityError::InvalidPatch(_) => ApiError::bad_request(e.to_string()),
+            | IdentityError::InvalidPatch(_)
+            | IdentityError::LastCredential => ApiError::bad_request(e.to_string()),
+
             IdentityError::Invalid(violations) => schema_violation(&violations),
             IdentityError::Conflict(_) => ApiError::conflict(e.to_string()),
             IdentityError::NotFound => ApiError::not_found("Unable to locate the resource"),

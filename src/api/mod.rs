@@ -131,6 +131,8 @@ pub fn public_routes(cfg: &mut web::ServiceConfig) {
 /// `/admin` prefix.
 pub fn admin_routes(cfg: &mut web::ServiceConfig) {
     shared_routes(cfg);
+    cfg.service(resource("/metrics/prometheus").route(web::get().to(admin::metrics::prometheus)));
+
     cfg.service(web::scope("/admin").configure(admin_api));
     admin_api(cfg);
 }
@@ -140,7 +142,8 @@ fn admin_api(cfg: &mut web::ServiceConfig) {
     cfg.service(
         resource("/identities")
             .route(web::get().to(ids::list_identities))
-            .route(web::post().to(ids::create_identity)),
+            .route(web::post().to(ids::create_identity))
+            .route(web::patch().to(ids::batch_patch_identities)),
     )
     .service(
         resource("/identities/{id}")
@@ -148,6 +151,24 @@ fn admin_api(cfg: &mut web::ServiceConfig) {
             .route(web::put().to(ids::update_identity))
             .route(web::patch().to(ids::patch_identity))
             .route(web::delete().to(ids::delete_identity)),
+    )
+    .service(resource("/sessions").route(web::get().to(admin::sessions::list_sessions)))
+    .service(
+        resource("/sessions/{id}")
+            .route(web::get().to(admin::sessions::get_session))
+            .route(web::delete().to(admin::sessions::disable_session)),
+    )
+    .service(
+        resource("/sessions/{id}/extend").route(web::patch().to(admin::sessions::extend_session)),
+    )
+    .service(
+        resource("/identities/{id}/sessions")
+            .route(web::get().to(admin::sessions::list_identity_sessions))
+            .route(web::delete().to(admin::sessions::delete_identity_sessions)),
+    )
+    .service(
+        resource("/identities/{id}/credentials/{type}")
+            .route(web::delete().to(admin::identities::delete_identity_credentials)),
     )
     .service(
         resource("/courier/messages").route(web::get().to(admin::courier::list_courier_messages)),

@@ -433,3 +433,14 @@ fn csrf_cookie_keep(state: &AppState, ctx: &RequestContext) -> Cookie<'static> {
     let secret = ctx.csrf.clone().unwrap_or_else(CsrfSecret::generate);
     csrf_cookie(state, ctx, &secret)
 }
+
+/// Counts a login or registration submit: `success`, `failure` (the user's
+/// input was refused) or `error` (the request never got that far).
+pub fn count<T>(counter: &prometheus::IntCounterVec, result: &Result<T, FlowError>) {
+    let label = match result {
+        Ok(_) => "success",
+        Err(FlowError::Invalid(_) | FlowError::Throttled { .. }) => "failure",
+        Err(_) => "error",
+    };
+    counter.with_label_values(&[label]).inc();
+}

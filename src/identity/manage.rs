@@ -33,6 +33,11 @@ pub enum IdentityError {
     Conflict(&'static str),
     #[error("identity not found")]
     NotFound,
+    #[error(
+        "You cannot remove the last first factor of an identity; it could never log in again."
+    )]
+    LastCredential,
+
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -412,4 +417,37 @@ fn input_from_patched(doc: &Value) -> Result<IdentityInput, IdentityError> {
         password: None,
         verifiable_addresses: Vec::new(),
     })
+}
+
+/// Removes one credential type from an identity. As in Kratos, the last first
+/// factor cannot be removed (the identity could never log in again).
+pub async fn delete_credential(
+    state: &AppState,
+    id: Uuid,
+    kind: &str,
+) -> Result<(), IdentityError> {
+    let kind = kind.to_owned();
+    state
+        .store
+        .write(move |tx| {
+            let identity = identities::find(tx, id)?.ok_or(IdentityError::NotFound)?;
+            let credential = identity.credential(&kind).ok_or(IdentityError::NotFound)?;
+            if identity.credentials.len() <= 1 {
+                return Err(IdentityError::LastCredential);
+            }
+            identities::delete_credential(tx, credential.id)?;
+            Ok(())
+        })
+        .await
+}
+
+/// Builds (validates) a new identity without writing it; `hash` is an already
+/// checked or computed password hash. Used by imports.
+pub fn build_new(
+    state: &AppState,
+    mut input: IdentityInput,
+    hash: Option<String>,
+) -> Result<Identity, IdentityError> {
+    input.password = None;
+    build(&state.schemas, None, input, hash, state.clock.now())
 }

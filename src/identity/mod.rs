@@ -2,6 +2,8 @@
 //! its JSON schema; its login identifiers and verifiable/recovery addresses are
 //! derived from the traits through the schema's `ory.sh/kratos` extension.
 
+pub mod body;
+pub mod import;
 pub mod manage;
 pub mod schema;
 pub mod view;

@@ -3,6 +3,7 @@
 //! imported hash must respect. Hashing runs on the blocking pool behind a semaphore,
 //! so hash memory × concurrency stays within what the machine has.
 
+pub mod legacy;
 pub mod policy;
 
 use argon2::password_hash::phc::PasswordHash;
@@ -88,6 +89,8 @@ pub struct Hasher {
     /// A hash of a random password, verified against when an identifier is
     /// unknown so that both answers cost the same argon2 work.
     dummy: Arc<tokio::sync::OnceCell<String>>,
+    /// Hash operations running or waiting for a permit (a metric).
+    in_flight: Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl Hasher {
@@ -97,6 +100,7 @@ impl Hasher {
             params,
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
             dummy: Arc::new(tokio::sync::OnceCell::new()),
+            in_flight: Arc::new(std::sync::atomic::AtomicI64::new(0)),
         })
     }
 
@@ -138,6 +142,13 @@ impl Hasher {
         &self,
         f: impl FnOnce() -> Result<T, HashError> + Send + 'static,
     ) -> Result<T, HashError> {
+        use std::sync::atomic::Ordering;
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        let in_flight = self.in_flight.clone();
+        // Decrements however this future ends (done or dropped mid-wait).
+        let _count = scopeguard(move || {
+            in_flight.fetch_sub(1, Ordering::Relaxed);
+        });
         let _permit = self
             .permits
             .acquire()
@@ -163,6 +174,13 @@ pub fn verify_now(
     password: &str,
     stored: &str,
 ) -> Result<Verified, HashError> {
+    if legacy::is_legacy(stored) {
+        return match legacy::verify(password, stored) {
+            Ok(true) => Ok(Verified::YesRehash),
+            Ok(false) => Ok(Verified::No),
+            Err(e) => Err(HashError::UnsupportedHash(e)),
+        };
+    }
     if is_bcrypt(stored) {
         return match bcrypt::verify(password, stored) {
             Ok(true) => Ok(Verified::YesRehash),
@@ -203,6 +221,10 @@ fn is_bcrypt(s: &str) -> bool {
 /// Checks that an imported hash is one Postern can verify, within sane cost bounds
 /// (Kratos's `hash_limits.go`): argon2 m ≤ 1 GiB, t ≤ 10, p ≤ 16; bcrypt cost ≤ 15.
 pub fn check_imported_hash(stored: &str) -> Result<(), String> {
+    if legacy::is_legacy(stored) {
+        return legacy::check(stored);
+    }
+
     if is_bcrypt(stored) {
         let cost: u32 = stored
             .get(4..6)
@@ -227,6 +249,26 @@ pub fn check_imported_hash(stored: &str) -> Result<(), String> {
         return Err("the argon2 hash lacks its salt or output".into());
     }
     Ok(())
+}
+
+/// Runs `f` when dropped.
+fn scopeguard<F: FnOnce()>(f: F) -> impl Drop {
+    struct Guard<F: FnOnce()>(Option<F>);
+    impl<F: FnOnce()> Drop for Guard<F> {
+        fn drop(&mut self) {
+            if let Some(f) = self.0.take() {
+                f();
+            }
+        }
+    }
+    Guard(Some(f))
+}
+
+impl Hasher {
+    /// Hash operations running or waiting right now.
+    pub fn in_flight(&self) -> i64 {
+        self.in_flight.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 #[cfg(test)]

@@ -170,3 +170,63 @@ pub async fn list_others(
         })
         .await
 }
+
+/// A session with its identity, for the admin API.
+pub type WithIdentity = (Session, Option<Identity>);
+
+/// Admin listing: one keyset page of sessions (of one identity, or all).
+pub async fn admin_list(
+    state: &AppState,
+    identity_id: Option<Uuid>,
+    active: Option<bool>,
+    after: Option<Uuid>,
+    limit: u32,
+) -> Result<Vec<WithIdentity>, StoreError> {
+    let now = state.clock.now();
+    state
+        .store
+        .read(move |c| {
+            let page = sessions::list(c, identity_id, active, after, now, limit)?;
+            page.into_iter()
+                .map(|s| {
+                    let identity = identities::find(c, s.identity_id)?;
+                    Ok((s, identity))
+                })
+                .collect()
+        })
+        .await
+}
+
+pub async fn admin_get(state: &AppState, id: Uuid) -> Result<Option<WithIdentity>, StoreError> {
+    state
+        .store
+        .read(move |c| match sessions::find(c, id)? {
+            Some(s) => {
+                let identity = identities::find(c, s.identity_id)?;
+                Ok(Some((s, identity)))
+            }
+            None => Ok(None),
+        })
+        .await
+}
+
+/// `PATCH /admin/sessions/{id}/extend`: new expiry = now + lifespan (Kratos).
+pub async fn extend(state: &AppState, id: Uuid) -> Result<bool, StoreError> {
+    let now = state.clock.now();
+    let expires_at = now + state.config.session_lifespan;
+    state
+        .store
+        .write(move |tx| sessions::extend(tx, id, expires_at, now))
+        .await
+}
+
+pub async fn revoke_all_for_identity(
+    state: &AppState,
+    identity_id: Uuid,
+) -> Result<u64, StoreError> {
+    let now = state.clock.now();
+    state
+        .store
+        .write(move |tx| sessions::revoke_all_for_identity(tx, identity_id, now))
+        .await
+}

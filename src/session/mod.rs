@@ -120,7 +120,8 @@ pub struct SessionView<'a> {
     issued_at: OffsetDateTime,
     #[serde(skip_serializing_if = "Option::is_none")]
     identity: Option<IdentityView<'a>>,
-    devices: Vec<DeviceView<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    devices: Option<Vec<DeviceView<'a>>>,
 }
 
 #[derive(Serialize)]
@@ -166,17 +167,45 @@ impl<'a> SessionView<'a> {
                 .collect(),
             issued_at: session.issued_at,
             identity: identity.map(|i| IdentityView::new(i, public_base, Visibility::Public)),
-            devices: session
-                .devices
-                .iter()
-                .map(|d| DeviceView {
-                    id: d.id,
-                    ip_address: d.ip_address.as_deref(),
-                    user_agent: d.user_agent.as_deref(),
-                    location: &d.location,
-                })
-                .collect(),
+            devices: Some(
+                session
+                    .devices
+                    .iter()
+                    .map(|d| DeviceView {
+                        id: d.id,
+                        ip_address: d.ip_address.as_deref(),
+                        user_agent: d.user_agent.as_deref(),
+                        location: &d.location,
+                    })
+                    .collect(),
+            ),
         }
+    }
+
+    /// The admin API's view: the identity with its admin metadata, and only
+    /// what `expand` asked for.
+    pub fn admin(
+        session: &'a Session,
+        identity: Option<&'a Identity>,
+        public_base: &str,
+        now: OffsetDateTime,
+        expand_identity: bool,
+        expand_devices: bool,
+    ) -> Self {
+        let mut view = SessionView::new(session, identity, public_base, now);
+        view.identity = identity.filter(|_| expand_identity).map(|i| {
+            IdentityView::new(
+                i,
+                public_base,
+                Visibility::Admin {
+                    with_password_config: false,
+                },
+            )
+        });
+        if !expand_devices {
+            view.devices = None;
+        }
+        view
     }
 }
 

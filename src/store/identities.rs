@@ -41,6 +41,7 @@ const SELECT_CREDENTIALS: &str = "SELECT id, type, config, version, created_at, 
     FROM identity_credentials WHERE identity_id = :identity_id ORDER BY type";
 const SELECT_IDENTIFIERS: &str = "SELECT identifier FROM identity_credential_identifiers
     WHERE credential_id = :credential_id ORDER BY identifier";
+const DELETE_CREDENTIAL: &str = "DELETE FROM identity_credentials WHERE id = :id";
 const DELETE_CREDENTIALS: &str =
     "DELETE FROM identity_credentials WHERE identity_id = :identity_id";
 const INSERT_VERIFIABLE: &str = "INSERT INTO identity_verifiable_addresses
@@ -76,6 +77,7 @@ pub const STATEMENTS: &[&str] = &[
     SELECT_CREDENTIALS,
     SELECT_IDENTIFIERS,
     DELETE_CREDENTIALS,
+    DELETE_CREDENTIAL,
     INSERT_VERIFIABLE,
     SELECT_VERIFIABLE,
     DELETE_VERIFIABLE,
@@ -384,5 +386,11 @@ pub fn set_password(
             })
             .map_err(on_unique(CONFLICT_IDENTIFIER))?;
     }
+    Ok(())
+}
+
+pub fn delete_credential(conn: &Connection, credential_id: Uuid) -> Result<(), StoreError> {
+    conn.prepare_cached(DELETE_CREDENTIAL)?
+        .execute(named_params! { ":id": uuid_text(credential_id) })?;
     Ok(())
 }

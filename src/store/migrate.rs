@@ -117,6 +117,7 @@ mod tests {
             crate::store::codes::STATEMENTS,
             crate::store::courier::STATEMENTS,
             crate::store::addresses::STATEMENTS,
+            crate::store::cleanup::STATEMENTS,
         ];
         for sql in all.concat() {
             conn.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));

@@ -3,7 +3,9 @@
 //! across an `.await`. Write closures run inside `BEGIN IMMEDIATE` transactions.
 
 pub mod addresses;
+pub mod cleanup;
 mod codec;
+
 pub mod codes;
 pub mod courier;
 pub mod errors;
@@ -112,6 +114,12 @@ impl Store {
             pool,
             path: path.to_path_buf(),
         })
+    }
+
+    /// (open connections, idle connections) of the pool.
+    pub fn pool_state(&self) -> (u32, u32) {
+        let s = self.pool.state();
+        (s.connections, s.idle_connections)
     }
 
     pub fn path(&self) -> &Path {

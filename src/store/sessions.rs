@@ -35,6 +35,23 @@ const REVOKE_FOR_IDENTITY: &str = "UPDATE sessions SET active = 0, updated_at = 
     WHERE identity_id = :identity_id AND id = :id AND active = 1";
 const REVOKE_OTHERS: &str = "UPDATE sessions SET active = 0, updated_at = :now
     WHERE identity_id = :identity_id AND id != :keep AND active = 1 AND expires_at > :now";
+const LIST_ALL: &str = "SELECT id, identity_id, active, aal, authentication_methods,
+    issued_at, authenticated_at, expires_at, created_at, updated_at FROM sessions
+    WHERE id > :after
+      AND (:active IS NULL OR (:active = 1 AND active = 1 AND expires_at > :now)
+                           OR (:active = 0 AND (active = 0 OR expires_at <= :now)))
+    ORDER BY id LIMIT :limit";
+const LIST_FOR_IDENTITY: &str = "SELECT id, identity_id, active, aal, authentication_methods,
+    issued_at, authenticated_at, expires_at, created_at, updated_at FROM sessions
+    WHERE identity_id = :identity_id AND id > :after
+      AND (:active IS NULL OR (:active = 1 AND active = 1 AND expires_at > :now)
+                           OR (:active = 0 AND (active = 0 OR expires_at <= :now)))
+    ORDER BY id LIMIT :limit";
+const REVOKE_ALL_FOR_IDENTITY: &str = "UPDATE sessions SET active = 0, updated_at = :now
+    WHERE identity_id = :identity_id AND active = 1";
+const EXTEND: &str =
+    "UPDATE sessions SET expires_at = :expires_at, updated_at = :now WHERE id = :id";
+const COUNT_ACTIVE: &str = "SELECT count(*) FROM sessions WHERE active = 1 AND expires_at > :now";
 const REFRESH: &str = "UPDATE sessions SET authenticated_at = :now, issued_at = :now,
     expires_at = :expires_at, authentication_methods = :methods, aal = :aal, updated_at = :now
     WHERE id = :id";
@@ -51,7 +68,73 @@ pub const STATEMENTS: &[&str] = &[
     REVOKE_FOR_IDENTITY,
     REVOKE_OTHERS,
     REFRESH,
+    LIST_ALL,
+    LIST_FOR_IDENTITY,
+    REVOKE_ALL_FOR_IDENTITY,
+    EXTEND,
+    COUNT_ACTIVE,
 ];
+
+/// One page of sessions ordered by id (keyset), optionally of one identity and
+/// filtered by whether they are usable now.
+pub fn list(
+    conn: &Connection,
+    identity_id: Option<Uuid>,
+    active: Option<bool>,
+    after: Option<Uuid>,
+    now: OffsetDateTime,
+    limit: u32,
+) -> Result<Vec<Session>, StoreError> {
+    let after = after.map(uuid_text).unwrap_or_default();
+    let rows: Vec<Session> = match identity_id {
+        Some(id) => conn
+            .prepare_cached(LIST_FOR_IDENTITY)?
+            .query_map(
+                named_params! { ":identity_id": uuid_text(id), ":after": after, ":active": active, ":now": time_int(now), ":limit": limit },
+                session_from_row,
+            )?
+            .collect::<Result<_, _>>()?,
+        None => conn
+            .prepare_cached(LIST_ALL)?
+            .query_map(
+                named_params! { ":after": after, ":active": active, ":now": time_int(now), ":limit": limit },
+                session_from_row,
+            )?
+            .collect::<Result<_, _>>()?,
+    };
+    rows.into_iter().map(|s| with_devices(conn, s)).collect()
+}
+
+/// Revokes every active session of an identity; returns how many.
+pub fn revoke_all_for_identity(
+    conn: &Connection,
+    identity_id: Uuid,
+    now: OffsetDateTime,
+) -> Result<u64, StoreError> {
+    let n = conn
+        .prepare_cached(REVOKE_ALL_FOR_IDENTITY)?
+        .execute(named_params! { ":identity_id": uuid_text(identity_id), ":now": time_int(now) })?;
+    Ok(n as u64)
+}
+
+pub fn extend(
+    conn: &Connection,
+    id: Uuid,
+    expires_at: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Result<bool, StoreError> {
+    let n = conn.prepare_cached(EXTEND)?.execute(named_params! {
+        ":id": uuid_text(id), ":expires_at": time_int(expires_at), ":now": time_int(now),
+    })?;
+    Ok(n > 0)
+}
+
+pub fn count_active(conn: &Connection, now: OffsetDateTime) -> Result<u64, StoreError> {
+    let n: i64 = conn
+        .prepare_cached(COUNT_ACTIVE)?
+        .query_row(named_params! { ":now": time_int(now) }, |r| r.get(0))?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
 
 fn methods_json(methods: &[AuthMethod]) -> Result<String, StoreError> {
     serde_json::to_string(methods).map_err(|e| StoreError::Corrupt(e.to_string()))

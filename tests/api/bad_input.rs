@@ -109,7 +109,7 @@ async fn bad_query_and_path_parameters_answer_in_the_envelope() {
     }
     let resp = app
         .http
-        .patch(app.admin_url("/admin/identities"))
+        .put(app.admin_url("/admin/identities"))
         .json(&json!([]))
         .send()
         .await

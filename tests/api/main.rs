@@ -22,6 +22,8 @@ mod flows;
 mod health;
 mod login;
 mod logout;
+mod operations;
+
 mod recovery;
 mod registration;
 mod schemas;

@@ -2,81 +2,16 @@
 
 use crate::api::pagination::{link_header, query_values, PageQuery};
 use crate::error::ApiError;
-use crate::identity::manage::{self, AddressImport, IdentityInput, PasswordInput};
+use crate::identity::body::{password_input, CreateIdentityBody, UpdateIdentityBody};
+use crate::identity::manage::{self, IdentityInput};
 use crate::identity::view::{IdentityView, Visibility};
-use crate::identity::{AddressStatus, Identity, IdentityState};
-use crate::password::Password;
+use crate::identity::Identity;
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
-
-/// Spec `createIdentityBody`; unknown fields are refused, as in Kratos.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CreateIdentityBody {
-    pub schema_id: Option<String>,
-    pub traits: Value,
-    pub state: Option<IdentityState>,
-    pub metadata_public: Option<Value>,
-    pub metadata_admin: Option<Value>,
-    pub external_id: Option<String>,
-    pub credentials: Option<CredentialsBody>,
-    #[serde(default)]
-    pub verifiable_addresses: Vec<VerifiableAddressBody>,
-    #[serde(default)]
-    pub recovery_addresses: Vec<Value>,
-    pub organization_id: Option<Value>,
-    pub region: Option<String>,
-}
-
-/// Spec `updateIdentityBody`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateIdentityBody {
-    pub schema_id: String,
-    pub traits: Value,
-    pub state: IdentityState,
-    pub metadata_public: Option<Value>,
-    pub metadata_admin: Option<Value>,
-    pub external_id: Option<String>,
-    pub credentials: Option<CredentialsBody>,
-    pub region: Option<String>,
-}
-
-/// Spec `identityWithCredentials`: only `password` is supported by Postern.
-#[derive(Debug, Deserialize)]
-pub struct CredentialsBody {
-    pub password: Option<PasswordCredentialBody>,
-    #[serde(flatten)]
-    pub other: serde_json::Map<String, Value>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct PasswordCredentialBody {
-    pub config: Option<PasswordConfigBody>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct PasswordConfigBody {
-    pub password: Option<String>,
-    pub hashed_password: Option<String>,
-    pub use_password_migration_hook: Option<bool>,
-}
-
-/// Spec `verifiableIdentityAddress`, as accepted on import.
-#[derive(Debug, Deserialize)]
-pub struct VerifiableAddressBody {
-    pub value: String,
-    pub via: String,
-    #[serde(default)]
-    pub verified: bool,
-    pub status: Option<AddressStatus>,
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub verified_at: Option<time::OffsetDateTime>,
-}
 
 /// Query of `listIdentities`. (No `#[serde(flatten)]`: serde_urlencoded then reads
 /// every value as a string and numbers stop parsing.)
@@ -95,33 +30,6 @@ impl ListQuery {
             page_token: self.page_token.clone(),
             per_page: self.per_page,
         }
-    }
-}
-
-fn password_input(credentials: Option<CredentialsBody>) -> Result<Option<PasswordInput>, ApiError> {
-    let Some(credentials) = credentials else {
-        return Ok(None);
-    };
-    if let Some(kind) = credentials.other.keys().next() {
-        return Err(ApiError::bad_request(format!(
-            "Importing `{kind}` credentials is not supported; only `password` is."
-        )));
-    }
-    let Some(config) = credentials.password.and_then(|p| p.config) else {
-        return Ok(None);
-    };
-    if config.use_password_migration_hook == Some(true) {
-        return Err(ApiError::bad_request(
-            "The password migration hook is not supported.",
-        ));
-    }
-    match (config.password, config.hashed_password) {
-        (Some(_), Some(_)) => Err(ApiError::bad_request(
-            "Give either credentials.password.config.password or hashed_password, not both.",
-        )),
-        (Some(p), None) => Ok(Some(PasswordInput::Plain(Password::new(p)))),
-        (None, Some(h)) => Ok(Some(PasswordInput::Hashed(h))),
-        (None, None) => Ok(None),
     }
 }
 
@@ -152,21 +60,10 @@ pub async fn create_identity(
     req: HttpRequest,
     body: web::Json<CreateIdentityBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
-    let input = IdentityInput {
-        schema_id: body.schema_id,
-        traits: body.traits,
-        state: body.state,
-        metadata_public: body.metadata_public,
-        metadata_admin: body.metadata_admin,
-        external_id: body.external_id,
-        password: password_input(body.credentials)?,
-        verifiable_addresses: body
-            .verifiable_addresses
-            .into_iter()
-            .map(address_import)
-            .collect(),
-    };
+    let input = body
+        .into_inner()
+        .into_input()
+        .map_err(ApiError::bad_request)?;
     let identity = manage::create(&state, input).await?;
     let info = req.connection_info();
     let location = format!(
@@ -178,16 +75,6 @@ pub async fn create_identity(
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, location))
         .json(render(&state, &identity, false)))
-}
-
-fn address_import(a: VerifiableAddressBody) -> AddressImport {
-    AddressImport {
-        via: a.via,
-        value: a.value,
-        verified: a.verified,
-        status: a.status,
-        verified_at: a.verified_at,
-    }
 }
 
 /// `GET /admin/identities` (Kratos `listIdentities`), keyset-paginated.
@@ -244,7 +131,7 @@ pub async fn update_identity(
         metadata_public: body.metadata_public,
         metadata_admin: body.metadata_admin,
         external_id: body.external_id,
-        password: password_input(body.credentials)?,
+        password: password_input(body.credentials).map_err(ApiError::bad_request)?,
         verifiable_addresses: Vec::new(),
     };
     let identity = manage::update(&state, id, input).await?;
@@ -268,4 +155,62 @@ pub async fn delete_identity(
 ) -> Result<HttpResponse, ApiError> {
     manage::delete(&state, parse_id(&id)?).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// `DELETE /admin/identities/{id}/credentials/{type}` (Kratos
+/// `deleteIdentityCredentials`) → 204; the last first factor cannot be removed.
+pub async fn delete_identity_credentials(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, kind) = path.into_inner();
+    manage::delete_credential(&state, parse_id(&id)?, &kind).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct BatchPatchBody {
+    pub identities: Vec<IdentityPatchBody>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct IdentityPatchBody {
+    pub create: Option<Value>,
+    pub patch_id: Option<Uuid>,
+}
+
+/// `PATCH /admin/identities` (Kratos `batchPatchIdentities`): creates every valid
+/// identity (in one transaction) and reports each record's outcome.
+pub async fn batch_patch_identities(
+    state: web::Data<AppState>,
+    body: web::Json<BatchPatchBody>,
+) -> Result<HttpResponse, ApiError> {
+    const MAX_BATCH: usize = 2000;
+    let patches = body.into_inner().identities;
+    if patches.len() > MAX_BATCH {
+        return Err(ApiError::bad_request(format!(
+            "At most {MAX_BATCH} identities per request."
+        )));
+    }
+    let ids: Vec<Option<Uuid>> = patches.iter().map(|p| p.patch_id).collect();
+    let records: Vec<Value> = patches
+        .into_iter()
+        .map(|p| p.create.unwrap_or(Value::Null))
+        .collect();
+    let outcomes = crate::identity::import::import_each(&state, records).await?;
+    let results: Vec<Value> = outcomes
+        .iter()
+        .zip(ids)
+        .map(|(o, patch_id)| match o {
+            crate::identity::import::Outcome::Created(i) => {
+                serde_json::json!({"action": "create", "identity": i.id, "patch_id": patch_id})
+            }
+            crate::identity::import::Outcome::Rejected(reason) => serde_json::json!({
+                "action": "error",
+                "patch_id": patch_id,
+                "error": ApiError::bad_request(reason.clone()).body(),
+            }),
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "identities": results })))
 }

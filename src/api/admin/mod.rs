@@ -2,4 +2,7 @@
 
 pub mod courier;
 pub mod identities;
+pub mod metrics;
+
 pub mod recovery;
+pub mod sessions;

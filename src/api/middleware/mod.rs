@@ -2,7 +2,10 @@
 //! security headers, CORS, and a last line of defence that turns any stray
 //! non-JSON error (from actix or a middleware) into the Kratos envelope.
 
+pub mod admin;
 pub mod cors;
+pub mod metrics;
+
 pub mod rate_limit;
 
 use crate::api::client_ip::client_ip;
@@ -52,7 +55,10 @@ where
         bucket,
     } = decision
     {
-        let resp = req.into_response(rate_limit::refusal(limit, retry_after_secs, bucket));
+        let mut refusal = rate_limit::refusal(limit, retry_after_secs, bucket);
+        refusal.extensions_mut().insert(bucket);
+        let resp = req.into_response(refusal);
+
         return Box::pin(
             async move { Ok(with_security_headers(resp, false).map_into_right_body()) },
         );

@@ -141,7 +141,6 @@ impl RateLimits {
             Bucket::High => &self.high,
         };
         let Some(b) = slot.as_ref() else {
-
             return Decision::Unlimited;
         };
         if b.limiter.len() > 100_000 {

@@ -105,7 +105,9 @@ pub async fn update_login_flow(
         session,
         client: ctx.client.clone(),
     };
-    match login::submit(&state, submit).await {
+    let result = login::submit(&state, submit).await;
+    respond::count(&state.metrics.logins, &result);
+    match result {
         Ok(auth) => respond::authenticated(&state, &ctx, auth, false),
         Err(e) => respond::flow_error(&state, &ctx, e).await,
     }

@@ -100,7 +100,9 @@ pub async fn update_registration_flow(
         session,
         client: ctx.client.clone(),
     };
-    match registration::submit(&state, submit).await {
+    let result = registration::submit(&state, submit).await;
+    respond::count(&state.metrics.registrations, &result);
+    match result {
         Ok(auth) => respond::authenticated(&state, &ctx, auth, true),
         Err(e) => respond::flow_error(&state, &ctx, e).await,
     }

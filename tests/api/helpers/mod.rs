@@ -36,6 +36,8 @@ pub struct TestApp {
     pub clock: Clock,
     pub http: reqwest::Client,
     pub db_path: PathBuf,
+    /// The server's shared state (for driving background work directly).
+    pub state: postern::state::AppState,
     handles: (actix_web::dev::ServerHandle, actix_web::dev::ServerHandle),
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     pub dir: tempfile::TempDir,
@@ -80,6 +82,7 @@ pub async fn spawn_in(
     let public = format!("http://{}", app.public_addr());
     let admin = format!("http://{}", app.admin_addr());
     let handles = app.handles();
+    let state = app.state().clone();
     let task = tokio::spawn(app.run_until_stopped());
     TestApp {
         public,
@@ -90,7 +93,9 @@ pub async fn spawn_in(
             .build()
             .expect("client"),
         db_path: db,
+        state,
         handles,
+
         task: Some(task),
         dir,
     }
