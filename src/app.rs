@@ -81,6 +81,11 @@ impl Application {
                     .app_data(rate_limits.clone())
                     .configure(|c| extractor_configs(c, &state))
                     .configure(api::public_routes)
+                    .configure(|c| {
+                        if state.config.serve_ui {
+                            crate::ui::handlers::routes(c);
+                        }
+                    })
                     .default_service(web::to(error::not_found))
                     .wrap_fn(crate::api::middleware::edge)
                     .wrap(actix_web::middleware::Condition::new(
@@ -103,6 +108,16 @@ impl Application {
                     .app_data(web::Data::new(state.clone()))
                     .configure(|c| extractor_configs(c, &state))
                     .configure(api::admin_routes)
+                    .configure(|c| {
+                        // The outbox page shows codes: development only.
+                        if state.config.dev {
+                            c.route(
+                                "/dev/outbox",
+                                web::get().to(crate::ui::handlers::dev_outbox),
+                            )
+                            .route("/dev/style.css", web::get().to(crate::ui::handlers::style));
+                        }
+                    })
                     .default_service(web::to(error::not_found))
                     .wrap_fn(crate::api::middleware::admin::require_token)
                     .wrap_fn(crate::api::middleware::envelope)
@@ -215,6 +230,7 @@ pub fn state_for(config: Config, clock: Clock, store: Store) -> anyhow::Result<A
         courier: Arc::new(courier),
         login_throttle: Arc::new(login_throttle),
         metrics: Arc::new(crate::metrics::Metrics::new().context("metrics registry")?),
+        pages: Arc::new(crate::ui::Pages::new().context("page templates")?),
     })
 }
 

@@ -209,6 +209,9 @@ pub struct ServeArgs {
     /// How often the cleanup task runs.
     #[arg(long, env = "POSTERN_CLEANUP_INTERVAL", default_value = "1h", value_parser = parse_std_duration)]
     pub cleanup_interval: std::time::Duration,
+    /// Do not serve the built-in self-service pages under /ui/ (use --ui-url for your own).
+    #[arg(long, env = "POSTERN_NO_UI")]
+    pub no_ui: bool,
     /// Key that seals stored mail bodies (default: `<db>.key`, created on first start). Back it up with the database.
     #[arg(long, env = "POSTERN_KEY_FILE")]
     pub key_file: Option<PathBuf>,
@@ -311,6 +314,7 @@ pub struct Config {
     pub admin_token: Option<String>,
     pub cleanup_retention: time::Duration,
     pub cleanup_interval: std::time::Duration,
+    pub serve_ui: bool,
 }
 
 impl TryFrom<ServeArgs> for Config {
@@ -386,6 +390,7 @@ impl TryFrom<ServeArgs> for Config {
             admin_token,
             cleanup_retention: args.cleanup_retention,
             cleanup_interval: args.cleanup_interval,
+            serve_ui: !args.no_ui,
         })
     }
 }

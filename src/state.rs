@@ -19,4 +19,5 @@ pub struct AppState {
     pub courier: Arc<Courier>,
     pub login_throttle: Arc<crate::flow::throttle::LoginThrottle>,
     pub metrics: Arc<crate::metrics::Metrics>,
+    pub pages: Arc<crate::ui::Pages>,
 }

@@ -30,5 +30,8 @@ mod schemas;
 mod sdk;
 mod sessions;
 mod settings;
+mod ui_browser;
+mod ui_pages;
 mod upgrade;
+
 mod verification;
