@@ -209,6 +209,9 @@ pub struct ServeArgs {
     /// How often the cleanup task runs.
     #[arg(long, env = "POSTERN_CLEANUP_INTERVAL", default_value = "1h", value_parser = parse_std_duration)]
     pub cleanup_interval: std::time::Duration,
+    /// Session checks kept in memory (0 disables). Any write invalidates them all, and expiry is checked on every use.
+    #[arg(long, env = "POSTERN_SESSION_CACHE_SIZE", default_value_t = 20_000)]
+    pub session_cache_size: usize,
     /// Do not serve the built-in self-service pages under /ui/ (use --ui-url for your own).
     #[arg(long, env = "POSTERN_NO_UI")]
     pub no_ui: bool,
@@ -315,6 +318,7 @@ pub struct Config {
     pub cleanup_retention: time::Duration,
     pub cleanup_interval: std::time::Duration,
     pub serve_ui: bool,
+    pub session_cache_size: usize,
 }
 
 impl TryFrom<ServeArgs> for Config {
@@ -391,6 +395,7 @@ impl TryFrom<ServeArgs> for Config {
             cleanup_retention: args.cleanup_retention,
             cleanup_interval: args.cleanup_interval,
             serve_ui: !args.no_ui,
+            session_cache_size: args.session_cache_size,
         })
     }
 }

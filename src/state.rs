@@ -20,4 +20,5 @@ pub struct AppState {
     pub login_throttle: Arc<crate::flow::throttle::LoginThrottle>,
     pub metrics: Arc<crate::metrics::Metrics>,
     pub pages: Arc<crate::ui::Pages>,
+    pub whoami_cache: Arc<crate::session::cache::WhoamiCache>,
 }

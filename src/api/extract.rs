@@ -203,6 +203,34 @@ fn insert_dotted(root: &mut Map<String, Value>, key: &str, value: Value) {
     }
 }
 
+/// The session token of a request — `X-Session-Token`, then the session cookie,
+/// then `Authorization: Bearer` — without building a whole `RequestContext`
+/// (the session check is the hot path).
+pub fn session_token(req: &HttpRequest) -> Option<SessionToken> {
+    if let Some(t) = req
+        .headers()
+        .get("x-session-token")
+        .and_then(|v| v.to_str().ok())
+        .and_then(SessionToken::from_client)
+    {
+        return Some(t);
+    }
+    if let Some(t) = req
+        .cookie(SESSION_COOKIE)
+        .and_then(|c| SessionToken::from_client(c.value()))
+    {
+        return Some(t);
+    }
+    req.headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .and_then(SessionToken::from_client)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -71,7 +71,7 @@ pub async fn insert(state: &AppState, flow: Flow) -> Result<Flow, FlowError> {
     let stored = flow.clone();
     state
         .store
-        .write(move |tx| flows::insert(tx, &stored))
+        .write_relaxed(move |tx| flows::insert(tx, &stored))
         .await?;
     Ok(flow)
 }
@@ -81,7 +81,7 @@ pub async fn save(state: &AppState, mut flow: Flow) -> Result<Flow, FlowError> {
     let stored = flow.clone();
     state
         .store
-        .write(move |tx| flows::update(tx, &stored))
+        .write_relaxed(move |tx| flows::update(tx, &stored))
         .await?;
     Ok(flow)
 }

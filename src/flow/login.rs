@@ -186,14 +186,38 @@ pub async fn submit(state: &AppState, req: SubmitRequest) -> Result<Authenticate
             }
         }
         _ => {
-            let (session, token) =
-                sessions::issue(state, identity.id, "password", &req.client).await?;
+            // The new session and the flow's update commit together: one write
+            // (and one fsync) per login besides the password work.
+            let now = state.clock.now();
+            let session = sessions::new_session(
+                identity.id,
+                "password",
+                &req.client,
+                now,
+                state.config.session_lifespan,
+            );
+            let token = crate::session::SessionToken::generate();
+            flow.active = Some("password".into());
+            flow.updated_at = now;
+            let (stored_session, stored_flow, digest) =
+                (session.clone(), flow.clone(), token.digest());
+            state
+                .store
+                .write(move |tx| {
+                    crate::store::sessions::insert(tx, &stored_session, &digest)?;
+                    crate::store::flows::update(tx, &stored_flow)
+                })
+                .await?;
             csrf_rotation = flow.is_browser().then(CsrfSecret::generate);
             Issued::New { session, token }
         }
     };
     flow.active = Some("password".into());
-    let flow = lifecycle::save(state, flow).await?;
+    let flow = match &issued {
+        Issued::New { .. } => flow,
+        _ => lifecycle::save(state, flow).await?,
+    };
+
     let return_to = flow
         .return_to
         .clone()

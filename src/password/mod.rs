@@ -1,7 +1,7 @@
 //! Password hashing: argon2id for every new password, verification of argon2id,
 //! argon2i and bcrypt hashes (so imported users can log in), and the bounds an
-//! imported hash must respect. Hashing runs on the blocking pool behind a semaphore,
-//! so hash memory × concurrency stays within what the machine has.
+//! imported hash must respect. Hashing runs on `--hash-concurrency` dedicated
+//! threads, so hash memory × concurrency bounds what hashing can take.
 
 pub mod legacy;
 pub mod policy;
@@ -11,7 +11,6 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
 use std::fmt;
 use std::sync::Arc;
-use tokio::sync::Semaphore;
 
 /// A plaintext password; its `Debug` never shows it.
 #[derive(Clone)]
@@ -85,7 +84,7 @@ pub enum Verified {
 #[derive(Clone)]
 pub struct Hasher {
     params: HashParams,
-    permits: Arc<Semaphore>,
+    pool: crate::workers::Workers,
     /// A hash of a random password, verified against when an identifier is
     /// unknown so that both answers cost the same argon2 work.
     dummy: Arc<tokio::sync::OnceCell<String>>,
@@ -98,7 +97,8 @@ impl Hasher {
         params.argon2()?;
         Ok(Hasher {
             params,
-            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            pool: crate::workers::Workers::new("hash", concurrency.max(1))
+                .map_err(|e| format!("cannot start the hashing threads: {e}"))?,
             dummy: Arc::new(tokio::sync::OnceCell::new()),
             in_flight: Arc::new(std::sync::atomic::AtomicI64::new(0)),
         })
@@ -149,14 +149,7 @@ impl Hasher {
         let _count = scopeguard(move || {
             in_flight.fetch_sub(1, Ordering::Relaxed);
         });
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| HashError::Cancelled)?;
-        tokio::task::spawn_blocking(f)
-            .await
-            .map_err(|_| HashError::Cancelled)?
+        self.pool.run(f).await.ok_or(HashError::Cancelled)?
     }
 }
 

@@ -2,6 +2,7 @@
 //! `ory_st_` + 32 random alphanumerics (≈190 bits); only their SHA-256 is stored,
 //! so a copy of the database does not log anyone in.
 
+pub mod cache;
 pub mod manage;
 
 use crate::crypto;

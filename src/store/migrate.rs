@@ -118,6 +118,7 @@ mod tests {
             crate::store::courier::STATEMENTS,
             crate::store::addresses::STATEMENTS,
             crate::store::cleanup::STATEMENTS,
+            crate::store::whoami::STATEMENTS,
         ];
         for sql in all.concat() {
             conn.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));

@@ -13,6 +13,7 @@ pub mod flows;
 pub mod identities;
 pub mod migrate;
 pub mod sessions;
+pub mod whoami;
 
 use r2d2::Pool;
 use r2d2_sqlite::SqliteConnectionManager;
@@ -31,6 +32,8 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("the blocking task was cancelled")]
     Blocking,
+    #[error("no database worker became free in time")]
+    Saturated,
     #[error("a unique constraint failed: {what}")]
     Conflict { what: &'static str },
     #[error("stored data is not in the expected format: {0}")]
@@ -45,7 +48,7 @@ impl StoreError {
     /// True when retrying later may succeed (pool exhausted, database locked).
     pub fn is_unavailable(&self) -> bool {
         match self {
-            StoreError::Pool(_) => true,
+            StoreError::Pool(_) | StoreError::Saturated => true,
             StoreError::Sqlite(e) => matches!(
                 e.sqlite_error_code(),
                 Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
@@ -85,6 +88,19 @@ impl Default for StoreOptions {
 pub struct Store {
     pool: Pool<SqliteConnectionManager>,
     path: PathBuf,
+    /// Bumped after every committed write: anything cached from a read made at
+    /// an older generation may be stale.
+    generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// The threads that run database work (as many as pooled connections).
+    workers: crate::workers::Workers,
+    /// How long work may wait for a free worker before the request gets 503.
+    wait: Duration,
+}
+
+thread_local! {
+    /// One read connection per thread and database, for the session check.
+    static LOCAL_READERS: std::cell::RefCell<std::collections::HashMap<PathBuf, Connection>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
 }
 
 /// Per-connection settings. `journal_mode=WAL` persists in the file and is set once
@@ -110,9 +126,14 @@ impl Store {
             .min_idle(Some(1))
             .connection_timeout(options.connection_timeout)
             .build(manager)?;
+        let workers = crate::workers::Workers::new("db", options.pool_size.max(1) as usize)
+            .map_err(|e| StoreError::Corrupt(format!("cannot start database threads: {e}")))?;
         Ok(Store {
             pool,
             path: path.to_path_buf(),
+            generation: std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0)),
+            workers,
+            wait: options.connection_timeout,
         })
     }
 
@@ -133,12 +154,24 @@ impl Store {
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || {
+        self.on_worker(move || {
             let conn = pool.get()?;
             f(&conn)
         })
-        .await
-        .map_err(|_| StoreError::Blocking)?
+        .await?
+    }
+
+    /// Runs `f` on a database thread, or fails with `Saturated` when none became
+    /// free within the wait (the caller answers 503).
+    async fn on_worker<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, StoreError> {
+        match self.workers.run_within(self.wait, f).await {
+            Some(Some(out)) => Ok(out),
+            Some(None) => Err(StoreError::Saturated),
+            None => Err(StoreError::Blocking),
+        }
     }
 
     /// Runs a closure inside one `BEGIN IMMEDIATE` transaction, committed when the
@@ -154,17 +187,81 @@ impl Store {
         F: FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
     {
         let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || {
+        let generation = self.generation.clone();
+        self.on_worker(move || {
             let mut conn = pool.get().map_err(StoreError::from)?;
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(StoreError::from)?;
             let out = f(&tx)?;
             tx.commit().map_err(StoreError::from)?;
+            generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             Ok(out)
         })
-        .await
-        .map_err(|_| StoreError::Blocking)?
+        .await?
+    }
+
+    /// Like `write`, for changes that may be lost on power failure without
+    /// harm (self-service flows: the user just starts again): committed without
+    /// waiting for the disk. The next ordinary `write` makes them durable too.
+    pub async fn write_relaxed<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let generation = self.generation.clone();
+        self.on_worker(move || {
+            let mut conn = pool.get().map_err(StoreError::from)?;
+            conn.execute_batch("PRAGMA synchronous = NORMAL")
+                .map_err(StoreError::from)?;
+            let result = (|| {
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(StoreError::from)?;
+                let out = f(&tx)?;
+                tx.commit().map_err(StoreError::from)?;
+                generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                Ok(out)
+            })();
+            // Back to the durable default before the connection is reused.
+            conn.execute_batch("PRAGMA synchronous = FULL")
+                .map_err(StoreError::from)?;
+            result
+        })
+        .await?
+    }
+
+    /// The current write generation (see `generation`).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Runs a short read on this thread's own connection, without the blocking
+    /// pool's hand-off. Only for the session check: one indexed query that
+    /// takes microseconds, so it costs less to run it here than to move it to
+    /// another thread and back. WAL readers are never blocked by writers, and
+    /// the connection is private, so nothing here waits on a pool.
+    pub fn read_here<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        LOCAL_READERS.with(|readers| {
+            let mut readers = readers.borrow_mut();
+            if !readers.contains_key(&self.path) {
+                let conn = Connection::open_with_flags(
+                    &self.path,
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+                )?;
+                conn.execute_batch(CONNECTION_PRAGMAS)?;
+                readers.insert(self.path.clone(), conn);
+            }
+            match readers.get(&self.path) {
+                Some(conn) => f(conn),
+                None => Err(StoreError::Blocking),
+            }
+        })
     }
 
     /// A real query against Postern's own schema through the pool: what

@@ -244,3 +244,73 @@ async fn the_database_never_holds_a_session_token_in_plain_text() {
             .any(|w| w == b"correct horse battery")));
     }
 }
+
+/// whoami answers from a cache when nothing changed; every change must still
+/// show at once: identity edits, revocation, logout, expiry.
+#[tokio::test]
+async fn cached_session_checks_see_every_change_at_once() {
+    let app = spawn_app().await;
+    let (_, body) = app
+        .register_native("cache@example.com", "correct horse battery")
+        .await;
+    let token = body["session_token"].as_str().unwrap().to_owned();
+    let id = body["identity"]["id"].as_str().unwrap().to_owned();
+    let me = || async {
+        let resp = app
+            .http
+            .get(app.public_url("/sessions/whoami"))
+            .header("X-Session-Token", &token)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json::<Value>().await.unwrap_or(Value::Null))
+    };
+    for _ in 0..3 {
+        assert_eq!(me().await.0, 200);
+    }
+    // An identity edit shows in the very next answer.
+    let url = app.admin_url(&format!("/admin/identities/{id}"));
+    app.http
+        .patch(&url)
+        .json(&json!([{"op": "add", "path": "/traits/name", "value": {"first": "Cached"}}]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        me().await.1["identity"]["traits"]["name"]["first"],
+        "Cached"
+    );
+    // Expiry needs no write at all.
+    app.clock.advance(time::Duration::hours(23));
+    assert_eq!(me().await.0, 200);
+    app.clock.advance(time::Duration::hours(2));
+    assert_eq!(me().await.0, 401);
+
+    // Revocation by an admin, and logout.
+    let (_, login) = app
+        .login_native("cache@example.com", "correct horse battery")
+        .await;
+    let t2 = login["session_token"].as_str().unwrap().to_owned();
+    assert_eq!(app.whoami_status(&t2).await, 200);
+    assert_eq!(app.whoami_status(&t2).await, 200);
+    let sid = login["session"]["id"].as_str().unwrap();
+    app.http
+        .delete(app.admin_url(&format!("/admin/sessions/{sid}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(app.whoami_status(&t2).await, 401);
+    let (_, login) = app
+        .login_native("cache@example.com", "correct horse battery")
+        .await;
+    let t3 = login["session_token"].as_str().unwrap().to_owned();
+    assert_eq!(app.whoami_status(&t3).await, 200);
+    app.http
+        .delete(app.public_url("/self-service/logout/api"))
+        .json(&json!({"session_token": t3}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(app.whoami_status(&t3).await, 401);
+}

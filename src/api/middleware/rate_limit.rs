@@ -44,15 +44,12 @@ pub fn bucket_for(method: &Method, path: &str) -> Option<Bucket> {
     {
         return None;
     }
-    let submit = [
-        "login",
-        "registration",
-        "settings",
-        "recovery",
-        "verification",
-    ]
-    .iter()
-    .any(|f| path == format!("/self-service/{f}"));
+    let submit = path.strip_prefix("/self-service/").is_some_and(|f| {
+        matches!(
+            f,
+            "login" | "registration" | "settings" | "recovery" | "verification"
+        )
+    });
     Some(match (method.as_str(), path) {
         ("POST", _) if submit => Bucket::Low,
         ("DELETE", p)

@@ -4,7 +4,10 @@ use crate::api::extract::RequestContext;
 use crate::api::public::current_session;
 use crate::error::ApiError;
 use crate::identity::Identity;
+use crate::session::cache::Cached;
 use crate::session::{manage, Session, SessionView};
+use std::sync::Arc;
+
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -28,24 +31,40 @@ async fn require_session(
 }
 
 /// `/sessions/whoami` (Kratos `toSession`), any method: the session the request's
-/// token or cookie belongs to. Read-only; the hot path of every app behind Postern.
+/// token or cookie belongs to. The hot path of every app behind Postern: it
+/// never writes or hashes a password; one indexed query on this thread's own
+/// connection, or a cached answer when nothing was written since.
 pub async fn to_session(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let (session, identity) = require_session(&state, &req).await?;
-    let view = SessionView::new(
-        &session,
-        Some(&identity),
-        state.config.public_base(),
-        state.clock.now(),
-    );
+    let token = crate::api::extract::session_token(&req).ok_or_else(unauthorized)?;
+    let digest = token.digest();
+    let now = state.clock.now();
+    let generation = state.store.generation();
+    let answer = match state.whoami_cache.get(&digest, generation, now) {
+        Some(hit) => hit,
+        None => {
+            let found = state
+                .store
+                .read_here(|c| crate::store::whoami::lookup(c, &digest, now))?;
+            let (session, identity) = found.ok_or_else(unauthorized)?;
+            let view = SessionView::new(&session, Some(&identity), state.config.public_base(), now);
+            let body = serde_json::to_vec(&view).map_err(ApiError::internal)?;
+            let entry = Cached {
+                generation,
+                expires_at: session.expires_at,
+                identity_id: Arc::from(identity.id.to_string()),
+                body: body.into(),
+            };
+            state.whoami_cache.put(digest, entry.clone());
+            entry
+        }
+    };
     Ok(HttpResponse::Ok()
-        .insert_header((
-            "X-Kratos-Authenticated-Identity-Id",
-            identity.id.to_string(),
-        ))
-        .json(view))
+        .insert_header(("X-Kratos-Authenticated-Identity-Id", &*answer.identity_id))
+        .content_type("application/json")
+        .body(answer.body))
 }
 
 #[derive(Debug, Deserialize)]
