@@ -15,6 +15,7 @@ mod admin_identities;
 mod bad_input;
 mod binary;
 mod courier;
+mod crash;
 mod csrf;
 mod edge;
 
@@ -23,6 +24,7 @@ mod health;
 mod login;
 mod logout;
 mod operations;
+mod properties;
 
 mod recovery;
 mod registration;
