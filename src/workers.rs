@@ -57,12 +57,76 @@ impl Workers {
 
     /// Like `run`, but gives up (`Some(None)`) when the work could not start
     /// within `wait`: a saturated pool answers quickly instead of piling up.
+    /// Work that has started always runs to the end (a write is never cut off).
     pub async fn run_within<T: Send + 'static>(
         &self,
         wait: std::time::Duration,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> Option<Option<T>> {
-        let queued = std::time::Instant::now();
-        self.run(move || (queued.elapsed() <= wait).then(f)).await
+        use std::sync::atomic::{AtomicBool, Ordering};
+        // Whoever flips this first wins: the worker (it starts the work) or
+        // the caller (it gave up, so the worker must skip the work).
+        let claimed = Arc::new(AtomicBool::new(false));
+        let worker_claim = claimed.clone();
+        let (tx, mut rx) = tokio::sync::oneshot::channel();
+        self.sender
+            .send(Box::new(move || {
+                if !worker_claim.swap(true, Ordering::AcqRel) {
+                    let _ = tx.send(f());
+                }
+            }))
+            .ok()?;
+        match tokio::time::timeout(wait, &mut rx).await {
+            Ok(done) => done.ok().map(Some),
+            Err(_) if !claimed.swap(true, Ordering::AcqRel) => Some(None),
+            // It started just in time: wait for it to finish.
+            Err(_) => rx.await.ok().map(Some),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Workers;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn work_that_cannot_start_in_time_is_refused_and_never_runs() {
+        let workers = Workers::new("test", 1).unwrap();
+        let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let busy = {
+            let workers = workers.clone();
+            tokio::spawn(async move {
+                workers
+                    .run(move || {
+                        let _ = started_tx.send(());
+                        let _ = release_rx.recv();
+                    })
+                    .await
+            })
+        };
+        started_rx.await.unwrap();
+        let ran = Arc::new(AtomicUsize::new(0));
+        let counter = ran.clone();
+        let refused = workers
+            .run_within(Duration::from_millis(20), move || {
+                counter.fetch_add(1, Ordering::SeqCst);
+            })
+            .await;
+        assert_eq!(refused, Some(None));
+        release_tx.send(()).unwrap();
+        busy.await.unwrap().unwrap();
+        // The pool is free again: new work runs, and the refused work never did.
+        let counter = ran.clone();
+        let done = workers
+            .run_within(Duration::from_secs(5), move || {
+                counter.fetch_add(1, Ordering::SeqCst)
+            })
+            .await;
+        assert_eq!(done, Some(Some(0)));
+        assert_eq!(ran.load(Ordering::SeqCst), 1);
     }
 }
