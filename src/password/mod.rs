@@ -3,11 +3,11 @@
 //! imported hash must respect. Hashing runs on `--hash-concurrency` dedicated
 //! threads, so hash memory × concurrency bounds what hashing can take.
 
+mod argon2_memory;
 pub mod legacy;
 pub mod policy;
 
 use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
 use std::fmt;
 use std::sync::Arc;
@@ -156,10 +156,7 @@ impl Hasher {
 /// Hashes synchronously (the `hash-password` command, and the blocking pool).
 pub fn hash_now(params: HashParams, password: &str) -> Result<String, HashError> {
     let argon2 = params.argon2().map_err(HashError::Failed)?;
-    argon2
-        .hash_password(password.as_bytes())
-        .map(|h| h.to_string())
-        .map_err(|e| HashError::Failed(e.to_string()))
+    argon2_memory::hash(&argon2, password.as_bytes()).map_err(HashError::Failed)
 }
 
 pub fn verify_now(
@@ -188,8 +185,8 @@ pub fn verify_now(
         return Err(HashError::UnsupportedHash(format!("algorithm {algorithm}")));
     }
     // The hash carries its own parameters; the instance's are not used to verify.
-    match Argon2::default().verify_password(password.as_bytes(), &parsed) {
-        Ok(()) => {
+    match argon2_memory::verify(password.as_bytes(), &parsed) {
+        Ok(true) => {
             let same = algorithm == "argon2id"
                 && Params::try_from(&parsed).ok().is_some_and(|p| {
                     p.m_cost() == current.memory_kib
@@ -202,8 +199,8 @@ pub fn verify_now(
                 Verified::YesRehash
             })
         }
-        Err(argon2::password_hash::Error::PasswordInvalid) => Ok(Verified::No),
-        Err(e) => Err(HashError::UnsupportedHash(e.to_string())),
+        Ok(false) => Ok(Verified::No),
+        Err(e) => Err(HashError::UnsupportedHash(e)),
     }
 }
 
