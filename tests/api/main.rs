@@ -12,6 +12,7 @@
 mod helpers;
 
 mod admin_identities;
+mod attacks;
 mod bad_input;
 mod binary;
 mod courier;
