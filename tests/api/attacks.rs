@@ -405,3 +405,39 @@ async fn a_burst_of_200_logins_keeps_memory_bounded() {
         "peak RSS {peak} KiB grew past the hashing cap (before: {before} KiB)"
     );
 }
+
+/// Session tokens over the wire: all distinct, `ory_st_` + 32 characters from
+/// the 62 alphanumerics, and the characters uniform (chi-square over 3,200
+/// characters; the critical value for 61 degrees of freedom at p = 10⁻⁶ is
+/// about 121 — a biased or truncated generator fails it).
+#[tokio::test]
+async fn session_tokens_are_unique_and_uniformly_random() {
+    let app = spawn_app().await;
+    let mut tokens = Vec::new();
+    for i in 0..100 {
+        tokens.push(
+            app.registered_token(&format!("entropy{i}@example.com"), "correct horse battery")
+                .await,
+        );
+    }
+    let mut counts = std::collections::HashMap::new();
+    for t in &tokens {
+        let random = t.strip_prefix("ory_st_").expect("prefix");
+        assert_eq!(random.len(), 32, "{t}");
+        for c in random.chars() {
+            assert!(c.is_ascii_alphanumeric(), "{t}");
+            *counts.entry(c).or_insert(0u32) += 1;
+        }
+    }
+    let mut unique = tokens.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), tokens.len());
+    assert_eq!(counts.len(), 62, "every alphanumeric character occurs");
+    let expected = 3200.0 / 62.0;
+    let chi2: f64 = counts
+        .values()
+        .map(|&n| (f64::from(n) - expected).powi(2) / expected)
+        .sum();
+    assert!(chi2 < 121.0, "characters are not uniform: chi² = {chi2:.1}");
+}
