@@ -24,6 +24,7 @@ mod flows;
 mod health;
 mod login;
 mod logout;
+mod openapi_fuzz;
 mod operations;
 mod properties;
 
