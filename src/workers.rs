@@ -32,7 +32,12 @@ impl Workers {
                         guard.recv()
                     };
                     match job {
-                        Ok(job) => job(),
+                        // A panicking job fails its own request (its result
+                        // channel is dropped) but must not take a thread
+                        // out of the pool for good.
+                        Ok(job) => {
+                            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                        }
                         // Every sender is gone: the server is shutting down.
                         Err(_) => break,
                     }
@@ -128,5 +133,14 @@ mod tests {
             .await;
         assert_eq!(done, Some(Some(0)));
         assert_eq!(ran.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_fails_alone_and_the_thread_lives_on() {
+        let workers = Workers::new("test", 1).unwrap();
+        #[allow(clippy::panic)]
+        let failed = workers.run(|| -> u8 { panic!("boom") }).await;
+        assert_eq!(failed, None);
+        assert_eq!(workers.run(|| 7).await, Some(7));
     }
 }

@@ -171,3 +171,30 @@ async fn random_json_patches_never_corrupt_an_identity() {
         "both outcomes were exercised"
     );
 }
+
+/// Regression (found by the test above, seed 9244509886665812758): a patch
+/// that fails mid-way on a move into itself made json_patch's undo panic on a
+/// database thread — a 500, and one database thread fewer for good.
+#[tokio::test]
+async fn a_patch_that_fails_half_way_is_a_400_and_changes_nothing() {
+    use serde_json::json;
+    let app = crate::helpers::spawn_app().await;
+    let created = app
+        .create_identity_with_password("undo@example.com", "correct horse battery")
+        .await;
+    let url = app.admin_url(&format!(
+        "/admin/identities/{}",
+        created["id"].as_str().unwrap()
+    ));
+    let before = app.get_json(&url).await.1;
+    let patch = json!([
+        {"op": "replace", "path": "/traits/email", "value": "inactive"},
+        {"op": "move", "path": "", "from": "/metadata_public/a"},
+        {"op": "replace", "path": "/metadata_public", "value": []}
+    ]);
+    for _ in 0..3 {
+        let resp = app.http.patch(&url).json(&patch).send().await.unwrap();
+        assert_eq!(resp.status(), 400);
+    }
+    assert_eq!(app.get_json(&url).await.1, before);
+}
