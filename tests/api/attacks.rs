@@ -300,56 +300,14 @@ async fn invalid_utf8_and_megabyte_traits_are_refused_and_store_nothing() {
 /// 200 × hash memory. Runs the real binary so the figure is the server's own.
 #[tokio::test]
 async fn a_burst_of_200_logins_keeps_memory_bounded() {
-    use std::process::{Command, Stdio};
     let dir = tempfile::tempdir().unwrap();
-    let port = |_| {
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
-    };
-    let (public, admin) = (port(0), port(1));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_postern"))
-        .args([
-            "serve",
-            "--log-level",
-            "error",
-            "--hash-concurrency",
-            "2",
-            "--db",
-        ])
-        .arg(dir.path().join("burst.sqlite"))
-        .args([
-            "--public-listen",
-            &format!("127.0.0.1:{public}"),
-            "--admin-listen",
-            &format!("127.0.0.1:{admin}"),
-        ])
-        .args([
-            "--rate-limit-low",
-            "0",
-            "--rate-limit-medium",
-            "0",
-            "--rate-limit-high",
-            "0",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{public}");
+    let db = dir.path().join("burst.sqlite");
+    let flags = ["--hash-concurrency", "2", "--db", db.to_str().unwrap()];
+    let (mut child, info) = crate::helpers::process::start_binary(
+        &[&flags[..], &crate::helpers::process::NO_RATE_LIMITS[..]].concat(),
+    );
+    let base = format!("http://{}", info["public"].as_str().unwrap());
     let http = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while http
-        .get(format!("{base}/health/ready"))
-        .send()
-        .await
-        .is_err()
-    {
-        assert!(Instant::now() < deadline, "server did not come up");
-        tokio::task::yield_now().await;
-    }
     let flow: Value = http
         .get(format!("{base}/self-service/registration/api"))
         .send()

@@ -4,15 +4,7 @@ use serde_json::Value;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
-const BIN: &str = env!("CARGO_BIN_EXE_postern");
-
-fn postern() -> Command {
-    let mut cmd = Command::new(BIN);
-    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("POSTERN_")) {
-        cmd.env_remove(k);
-    }
-    cmd
-}
+use crate::helpers::process::{postern, start_binary};
 
 #[test]
 fn a_bad_flag_value_is_a_clear_error_naming_the_flag() {
@@ -101,37 +93,9 @@ fn migrate_creates_and_upgrades_a_database_file() {
     assert_eq!(mode, "wal");
 }
 
-/// Starts the binary on port 0, reads the bound addresses from its JSON log.
+/// Starts the binary in developer mode on port 0.
 fn start(extra: &[&str]) -> (std::process::Child, Value) {
-    let mut child = postern()
-        .args([
-            "serve",
-            "--public-listen",
-            "127.0.0.1:0",
-            "--admin-listen",
-            "127.0.0.1:0",
-        ])
-        .args(["--log-format", "json", "--log-level", "info", "--dev"])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let listening = loop {
-        let line = lines
-            .next()
-            .expect("server exited before listening")
-            .unwrap();
-        let v: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
-        if v["fields"]["message"] == "Postern is listening" {
-            break v["fields"].clone();
-        }
-    };
-    // Keep draining the log so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, listening)
+    start_binary(&[&["--dev"], extra].concat())
 }
 
 /// Like `start`, but keeps every log line.

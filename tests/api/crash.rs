@@ -5,18 +5,10 @@
 //! intact, and no identity is half written. CRASH_ROUNDS sets the rounds (CI: 3).
 
 use serde_json::{json, Value};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_postern");
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use crate::helpers::process::{start_binary, NO_RATE_LIMITS};
 
 struct Proc {
     child: Child,
@@ -24,38 +16,12 @@ struct Proc {
 }
 
 fn start(db: &std::path::Path) -> Proc {
-    let (public, admin) = (free_port(), free_port());
-    let child = Command::new(BIN)
-        .args(["serve", "--dev", "--log-level", "error", "--db"])
-        .arg(db)
-        .args([
-            "--public-listen",
-            &format!("127.0.0.1:{public}"),
-            "--admin-listen",
-            &format!("127.0.0.1:{admin}"),
-        ])
-        .args([
-            "--rate-limit-low",
-            "0",
-            "--rate-limit-medium",
-            "0",
-            "--rate-limit-high",
-            "0",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let p = Proc {
+    let db = db.to_str().unwrap();
+    let (child, info) = start_binary(&[&["--dev", "--db", db], &NO_RATE_LIMITS[..]].concat());
+    Proc {
         child,
-        public: format!("http://127.0.0.1:{public}"),
-    };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(p.public.trim_start_matches("http://")).is_err() {
-        assert!(Instant::now() < deadline, "server did not come up");
-        std::thread::yield_now();
+        public: format!("http://{}", info["public"].as_str().unwrap()),
     }
-    p
 }
 
 fn kill(p: &mut Proc, signal: &str) {

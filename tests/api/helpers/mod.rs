@@ -5,6 +5,7 @@ pub mod assert;
 pub mod browser;
 pub mod courier;
 pub mod native;
+pub mod process;
 pub mod sdk;
 pub mod smtp;
 
