@@ -88,8 +88,9 @@ impl Default for StoreOptions {
 pub struct Store {
     pool: Pool<SqliteConnectionManager>,
     path: PathBuf,
-    /// Bumped after every committed write: anything cached from a read made at
-    /// an older generation may be stale.
+    /// Bumped after every committed `write` (not `write_relaxed`, which only
+    /// stores flows): anything cached from a read made at an older generation
+    /// may be stale.
     generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// The threads that run database work (as many as pooled connections).
     workers: crate::workers::Workers,
@@ -186,25 +187,26 @@ impl Store {
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
     {
-        let pool = self.pool.clone();
-        let generation = self.generation.clone();
-        self.on_worker(move || {
-            let mut conn = pool.get().map_err(StoreError::from)?;
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(StoreError::from)?;
-            let out = f(&tx)?;
-            tx.commit().map_err(StoreError::from)?;
-            generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            Ok(out)
-        })
-        .await?
+        self.transact(true, f).await
     }
 
     /// Like `write`, for changes that may be lost on power failure without
     /// harm (self-service flows: the user just starts again): committed without
     /// waiting for the disk. The next ordinary `write` makes them durable too.
+    /// Flows never feed a session check, so these writes leave the generation
+    /// alone: opening a login page does not empty the session-check cache.
     pub async fn write_relaxed<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
+    {
+        self.transact(false, f).await
+    }
+
+    /// One immediate transaction on a database thread; `durable` writes wait
+    /// for the disk and bump the generation.
+    async fn transact<T, E, F>(&self, durable: bool, f: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
@@ -214,20 +216,26 @@ impl Store {
         let generation = self.generation.clone();
         self.on_worker(move || {
             let mut conn = pool.get().map_err(StoreError::from)?;
-            conn.execute_batch("PRAGMA synchronous = NORMAL")
-                .map_err(StoreError::from)?;
+            if !durable {
+                conn.execute_batch("PRAGMA synchronous = NORMAL")
+                    .map_err(StoreError::from)?;
+            }
             let result = (|| {
                 let tx = conn
                     .transaction_with_behavior(TransactionBehavior::Immediate)
                     .map_err(StoreError::from)?;
                 let out = f(&tx)?;
                 tx.commit().map_err(StoreError::from)?;
-                generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                if durable {
+                    generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
                 Ok(out)
             })();
-            // Back to the durable default before the connection is reused.
-            conn.execute_batch("PRAGMA synchronous = FULL")
-                .map_err(StoreError::from)?;
+            if !durable {
+                // Back to the durable default before the connection is reused.
+                conn.execute_batch("PRAGMA synchronous = FULL")
+                    .map_err(StoreError::from)?;
+            }
             result
         })
         .await?
