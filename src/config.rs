@@ -93,9 +93,9 @@ pub struct ServeArgs {
     pub default_schema_id: String,
     #[command(flatten)]
     pub hash: HashArgs,
-    /// How many password hashes may run at once (each uses --hash-memory-kib of memory).
-    #[arg(long, env = "POSTERN_HASH_CONCURRENCY", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=256))]
-    pub hash_concurrency: u32,
+    /// How many password hashes may run at once (each uses --hash-memory-kib of memory). Default: the CPUs Postern may run on, at most 8; more than that only adds memory, since hashing is all CPU.
+    #[arg(long, env = "POSTERN_HASH_CONCURRENCY", value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub hash_concurrency: Option<u32>,
     /// Developer mode: cheap password hashing and debug logs. Never in production.
     #[arg(long, env = "POSTERN_DEV")]
     pub dev: bool,
@@ -209,8 +209,8 @@ pub struct ServeArgs {
     /// How often the cleanup task runs.
     #[arg(long, env = "POSTERN_CLEANUP_INTERVAL", default_value = "1h", value_parser = parse_std_duration)]
     pub cleanup_interval: std::time::Duration,
-    /// Session checks kept in memory (0 disables). Any write invalidates them all, and expiry is checked on every use.
-    #[arg(long, env = "POSTERN_SESSION_CACHE_SIZE", default_value_t = 20_000)]
+    /// Session checks kept in memory, about 1.5 KiB each (0 disables). Any change to a session, identity or address invalidates them; expiry is checked on every use.
+    #[arg(long, env = "POSTERN_SESSION_CACHE_SIZE", default_value_t = 100_000)]
     pub session_cache_size: usize,
     /// Do not serve the built-in self-service pages under /ui/ (use --ui-url for your own).
     #[arg(long, env = "POSTERN_NO_UI")]
@@ -221,6 +221,14 @@ pub struct ServeArgs {
     /// Keep the identity's other sessions when its password changes (default: revoke them).
     #[arg(long, env = "POSTERN_KEEP_SESSIONS_ON_PASSWORD_CHANGE")]
     pub keep_sessions_on_password_change: bool,
+}
+
+/// Hashing is pure CPU work: one hash per CPU Postern may run on (its
+/// affinity mask, so a server pinned to one core hashes one at a time instead
+/// of thrashing the cache with two 19 MiB working sets), at most 8 by default
+/// so that memory stays small on big machines.
+fn default_hash_concurrency() -> u32 {
+    std::thread::available_parallelism().map_or(2, |n| n.get().min(8) as u32)
 }
 
 fn parse_cidr(s: &str) -> Result<ipnet::IpNet, String> {
@@ -350,7 +358,9 @@ impl TryFrom<ServeArgs> for Config {
             public_base_url,
             schemas: Arc::new(schemas),
             hash_params,
-            hash_concurrency: args.hash_concurrency,
+            hash_concurrency: args
+                .hash_concurrency
+                .unwrap_or_else(default_hash_concurrency),
             dev: args.dev,
             max_body_bytes: usize::try_from(args.max_body_bytes).unwrap_or(1_048_576),
             workers: args.workers.map_or_else(

@@ -19,16 +19,24 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
     out
 }
 
-/// SHA-256 of `data` as lowercase hex: how secrets are kept at rest.
-pub fn digest_hex(data: &[u8]) -> String {
-    hex_lower(&Sha256::digest(data))
+/// SHA-256 of `data`.
+pub fn digest(data: &[u8]) -> [u8; 32] {
+    Sha256::digest(data).into()
 }
 
+/// SHA-256 of `data` as lowercase hex: how secrets are kept at rest.
+pub fn digest_hex(data: &[u8]) -> String {
+    hex_lower(&digest(data))
+}
+
+/// Lowercase hex without `format!`, whose machinery cost more than the
+/// SHA-256 before it on the session check's path.
 pub fn hex_lower(bytes: &[u8]) -> String {
-    use std::fmt::Write;
+    let digit = |n: u8| char::from_digit(u32::from(n), 16).unwrap_or('0');
     let mut out = String::with_capacity(bytes.len() * 2);
     for b in bytes {
-        let _ = write!(out, "{b:02x}");
+        out.push(digit(b >> 4));
+        out.push(digit(b & 0x0f));
     }
     out
 }

@@ -35,6 +35,9 @@ fn shared_routes(cfg: &mut web::ServiceConfig) {
 /// The public listener: browsers, SPAs and native apps.
 pub fn public_routes(cfg: &mut web::ServiceConfig) {
     use public::{errors, login, logout, recovery, registration, sessions, settings, verification};
+    // First: routes are tried in order, and this is the hot path.
+    // toSession answers every method, as Kratos does.
+    cfg.service(resource("/sessions/whoami").route(web::route().to(sessions::to_session)));
     shared_routes(cfg);
     cfg.service(
         resource("/self-service/recovery/browser")
@@ -117,8 +120,6 @@ pub fn public_routes(cfg: &mut web::ServiceConfig) {
         resource("/self-service/logout/api").route(web::delete().to(logout::perform_native_logout)),
     )
     .service(resource("/self-service/errors").route(web::get().to(errors::get_flow_error)))
-    // toSession answers every method, as Kratos does.
-    .service(resource("/sessions/whoami").route(web::route().to(sessions::to_session)))
     .service(
         resource("/sessions")
             .route(web::get().to(sessions::list_my_sessions))

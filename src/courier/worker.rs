@@ -18,7 +18,7 @@ pub fn spawn(state: AppState, mut stop: watch::Receiver<bool>) -> Option<JoinHan
         let now = state.clock.now();
         match state
             .store
-            .write(move |tx| outbox::requeue_processing(tx, now))
+            .write_unseen(move |tx| outbox::requeue_processing(tx, now))
             .await
         {
             Ok(n) if n > 0 => {
@@ -50,7 +50,7 @@ async fn deliver_due(
         let now = state.clock.now();
         let batch = state
             .store
-            .write(move |tx| outbox::claim_due(tx, now, BATCH))
+            .write_unseen(move |tx| outbox::claim_due(tx, now, BATCH))
             .await?;
         if batch.is_empty() {
             return Ok(());
@@ -71,7 +71,7 @@ async fn deliver_due(
                 Ok(()) => {
                     state
                         .store
-                        .write(move |tx| outbox::mark_sent(tx, id, now))
+                        .write_unseen(move |tx| outbox::mark_sent(tx, id, now))
                         .await?;
                     tracing::info!(message_id = %id, recipient = %m.recipient, "message sent");
                 }
@@ -92,7 +92,7 @@ async fn deliver_due(
                     }
                     state
                         .store
-                        .write(move |tx| outbox::mark_failed(tx, id, &reason, next, now))
+                        .write_unseen(move |tx| outbox::mark_failed(tx, id, &reason, next, now))
                         .await?;
                 }
             }

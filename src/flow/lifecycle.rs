@@ -227,7 +227,7 @@ pub async fn record_error(state: &AppState, error: Value) -> Result<Uuid, FlowEr
     let now = state.clock.now();
     state
         .store
-        .write(move |tx| errors::insert(tx, id, &error, now))
+        .write_unseen(move |tx| errors::insert(tx, id, &error, now))
         .await?;
     Ok(id)
 }

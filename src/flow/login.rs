@@ -203,7 +203,7 @@ pub async fn submit(state: &AppState, req: SubmitRequest) -> Result<Authenticate
                 (session.clone(), flow.clone(), token.digest());
             state
                 .store
-                .write(move |tx| {
+                .write_unseen(move |tx| {
                     crate::store::sessions::insert(tx, &stored_session, &digest)?;
                     crate::store::flows::update(tx, &stored_flow)
                 })
@@ -268,7 +268,7 @@ async fn check_password(
             let config = json!({ "hashed_password": new_hash });
             state
                 .store
-                .write(move |tx| {
+                .write_unseen(move |tx| {
                     identities::update_credential_config(tx, credential_id, &config, now)
                 })
                 .await?;

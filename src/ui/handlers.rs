@@ -360,7 +360,7 @@ pub async fn error_page(state: web::Data<AppState>, q: web::Query<PageQuery>) ->
     let stored = match id {
         Some(id) => state
             .store
-            .write(move |tx| crate::store::errors::take(tx, id, now))
+            .write_unseen(move |tx| crate::store::errors::take(tx, id, now))
             .await
             .ok()
             .flatten(),

@@ -168,20 +168,7 @@ async fn native_recovery_returns_the_token_and_settings_flow_in_continue_with() 
     let app = spawn_app().await;
     app.create_identity_with_password("app@example.com", "correct horse battery")
         .await;
-    let (_, flow) = app
-        .get_json(&app.public_url("/self-service/recovery/api"))
-        .await;
-    let action = flow["ui"]["action"].as_str().unwrap().to_owned();
-    app.post_json(
-        &action,
-        &json!({"method": "code", "email": "app@example.com"}),
-    )
-    .await;
-    let code = app.code_sent_to("app@example.com").await;
-    let (status, done) = app
-        .post_json(&action, &json!({"method": "code", "code": code}))
-        .await;
-    assert_eq!(status, 200, "{done}");
+    let (_, done) = app.recover_native("app@example.com").await;
     assert_eq!(done["state"], "passed_challenge");
     let token = done["continue_with"][0]["ory_session_token"]
         .as_str()

@@ -216,33 +216,108 @@ async fn list_and_revoke_my_other_sessions() {
     assert_kratos_error(resp, 401, None).await;
 }
 
+/// Secrets at rest: after registrations, logins, a recovery by code and a
+/// password change, neither the database file nor its WAL holds a session
+/// token or a password, and no stored value holds a recovery or verification
+/// code (codes are six digits, so they are looked for in every stored value,
+/// not in the raw file, where digits occur by chance).
 #[tokio::test]
-async fn the_database_never_holds_a_session_token_in_plain_text() {
+async fn the_database_never_holds_a_secret_in_plain_text() {
     let app = spawn_app().await;
-    let mut tokens = vec![
-        app.registered_token("plain@example.com", "correct horse battery")
-            .await,
-    ];
+    let (_, registered) = app
+        .register_native("plain@example.com", "correct horse battery")
+        .await;
+    let mut tokens = vec![registered["session_token"].as_str().unwrap().to_owned()];
+    let mut codes = vec![app.code_sent_to("plain@example.com").await];
     for _ in 0..3 {
         let (_, body) = app
             .login_native("plain@example.com", "correct horse battery")
             .await;
         tokens.push(body["session_token"].as_str().unwrap().to_owned());
     }
+    let (_, done) = app.recover_native("plain@example.com").await;
+    codes.push(app.code_sent_to("plain@example.com").await);
+    let recovered = done["continue_with"][0]["ory_session_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let settings = done["continue_with"][1]["flow"]["id"].as_str().unwrap();
+    let resp = app
+        .http
+        .post(app.public_url(&format!("/self-service/settings?flow={settings}")))
+        .header("X-Session-Token", &recovered)
+        .json(&json!({"method": "password", "password": "a brand new passphrase"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    tokens.push(recovered);
+
     let mut files = vec![std::fs::read(&app.db_path).unwrap()];
     files.push(std::fs::read(app.db_path.with_extension("sqlite-wal")).unwrap_or_default());
+    let contains = |secret: &[u8]| {
+        files
+            .iter()
+            .any(|b| b.windows(secret.len()).any(|w| w == secret))
+    };
     for token in &tokens {
-        let secret = &token.as_bytes()[7..]; // without the ory_st_ prefix
-        for bytes in &files {
-            assert!(
-                !bytes.windows(secret.len()).any(|w| w == secret),
-                "token found in the database"
-            );
-        }
-        assert!(!files.iter().any(|b| b
-            .windows(b"correct horse battery".len())
-            .any(|w| w == b"correct horse battery")));
+        assert!(
+            !contains(&token.as_bytes()[7..]),
+            "token found in the database"
+        );
     }
+    for password in ["correct horse battery", "a brand new passphrase"] {
+        assert!(
+            !contains(password.as_bytes()),
+            "password found in the database"
+        );
+    }
+    // The detector itself: a code in a message is found, one inside a digest is not.
+    assert!(holds_code("Your code is 123456.", "123456"));
+    assert!(!holds_code("9f123456ab", "123456"));
+    let values = all_stored_text(&app.db_path);
+    for code in &codes {
+        assert_eq!(code.len(), 6);
+        let leaked = values.iter().find(|v| holds_code(v, code));
+        assert!(leaked.is_none(), "code {code} stored as {leaked:?}");
+    }
+}
+
+/// Every text value in every table.
+fn all_stored_text(db: &std::path::Path) -> Vec<String> {
+    let c = rusqlite::Connection::open(db).unwrap();
+    let tables: Vec<String> = c
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut out = Vec::new();
+    for t in tables {
+        let mut stmt = c.prepare(&format!("SELECT * FROM \"{t}\"")).unwrap();
+        let n = stmt.column_count();
+        let mut rows = stmt.query([]).unwrap();
+        while let Some(row) = rows.next().unwrap() {
+            for i in 0..n {
+                if let Ok(rusqlite::types::ValueRef::Text(v)) = row.get_ref(i) {
+                    out.push(String::from_utf8_lossy(v).into_owned());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `code` as a token of its own in `value` (not six digits inside a longer
+/// hex digest or identifier, where they occur by chance).
+fn holds_code(value: &str, code: &str) -> bool {
+    value.match_indices(code).any(|(at, _)| {
+        let before = value[..at].chars().next_back();
+        let after = value[at + code.len()..].chars().next();
+        let free = |c: Option<char>| c.is_none_or(|c| !c.is_ascii_hexdigit());
+        free(before) && free(after)
+    })
 }
 
 /// whoami answers from a cache when nothing changed; every change must still
@@ -250,11 +325,9 @@ async fn the_database_never_holds_a_session_token_in_plain_text() {
 #[tokio::test]
 async fn cached_session_checks_see_every_change_at_once() {
     let app = spawn_app().await;
-    let (_, body) = app
-        .register_native("cache@example.com", "correct horse battery")
+    let (token, id) = app
+        .registered("cache@example.com", "correct horse battery")
         .await;
-    let token = body["session_token"].as_str().unwrap().to_owned();
-    let id = body["identity"]["id"].as_str().unwrap().to_owned();
     let me = || async {
         let resp = app
             .http
@@ -313,4 +386,54 @@ async fn cached_session_checks_see_every_change_at_once() {
         .await
         .unwrap();
     assert_eq!(app.whoami_status(&t3).await, 401);
+}
+
+/// New sessions are rows no cached answer depends on, so logins and
+/// registrations leave the cache alone (under a login load it would otherwise
+/// be useless); a change to an existing session or identity empties it.
+#[tokio::test]
+async fn new_sessions_keep_cached_checks_and_changes_drop_them() {
+    let app = spawn_app().await;
+    let (token, id) = app
+        .registered("kept@example.com", "correct horse battery")
+        .await;
+    assert_eq!(app.whoami_status(&token).await, 200);
+    let digest = postern::crypto::digest(token.as_bytes());
+    let cached = || {
+        app.state
+            .whoami_cache
+            .get(&digest, app.state.store.generation(), app.clock.now())
+            .is_some()
+    };
+    assert!(cached(), "a check is cached once answered");
+
+    app.register_native("other@example.com", "correct horse battery")
+        .await;
+    let (status, login) = app
+        .login_native("kept@example.com", "correct horse battery")
+        .await;
+    assert_eq!(status, 200);
+    assert!(cached(), "a registration or login must not empty the cache");
+
+    // Revoking the *other* session is a change to an existing session.
+    let sid = login["session"]["id"].as_str().unwrap();
+    app.http
+        .delete(app.admin_url(&format!("/admin/sessions/{sid}")))
+        .send()
+        .await
+        .unwrap();
+    assert!(!cached(), "a session change invalidates cached answers");
+    assert_eq!(app.whoami_status(&token).await, 200);
+    assert!(cached());
+
+    // Deactivating the identity shows at once.
+    let resp = app
+        .http
+        .patch(app.admin_url(&format!("/admin/identities/{id}")))
+        .json(&json!([{"op": "replace", "path": "/state", "value": "inactive"}]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(app.whoami_status(&token).await, 401);
 }

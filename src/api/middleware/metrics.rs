@@ -2,7 +2,7 @@
 
 use crate::state::AppState;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
-use actix_web::{web, Error};
+use actix_web::{web, Error, HttpMessage};
 use futures_util::future::LocalBoxFuture;
 
 pub fn observe<S, B>(
@@ -21,10 +21,16 @@ where
         Box::pin(async move {
             let res = fut.await?;
             // Route patterns (known once routed), not paths, so label values stay few.
-            let route = res
+            let known = res
                 .request()
-                .match_pattern()
-                .unwrap_or_else(|| "unmatched".to_owned());
+                .extensions()
+                .get::<crate::api::request_span::RoutePattern>()
+                .cloned();
+            let route: std::rc::Rc<str> = match known {
+                Some(crate::api::request_span::RoutePattern(p)) => p,
+                None => res.request().match_pattern().map(Into::into),
+            }
+            .unwrap_or_else(|| "unmatched".into());
             if let Some(state) = state {
                 let status = res.status().as_u16().to_string();
                 let m = &state.metrics;

@@ -39,7 +39,7 @@ pub async fn get_flow_error(
         Uuid::parse_str(raw).map_err(|_| ApiError::not_found("The error could not be found."))?;
     let found = state
         .store
-        .write(move |tx| errors::take(tx, id, now))
+        .write_unseen(move |tx| errors::take(tx, id, now))
         .await?;
     let e = found.ok_or_else(|| ApiError::not_found("The error could not be found."))?;
     Ok(HttpResponse::Ok().json(json!({

@@ -6,7 +6,6 @@ use crate::error::ApiError;
 use crate::identity::Identity;
 use crate::session::cache::Cached;
 use crate::session::{manage, Session, SessionView};
-use std::sync::Arc;
 
 use crate::state::AppState;
 use actix_web::http::header;
@@ -39,22 +38,27 @@ pub async fn to_session(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let token = crate::api::extract::session_token(&req).ok_or_else(unauthorized)?;
-    let digest = token.digest();
+    let digest = token.digest_bytes();
     let now = state.clock.now();
     let generation = state.store.generation();
     let answer = match state.whoami_cache.get(&digest, generation, now) {
         Some(hit) => hit,
         None => {
+            let hex = crate::crypto::hex_lower(&digest);
             let found = state
                 .store
-                .read_here(|c| crate::store::whoami::lookup(c, &digest, now))?;
+                .read_here(|c| crate::store::whoami::lookup(c, &hex, now))?;
             let (session, identity) = found.ok_or_else(unauthorized)?;
             let view = SessionView::new(&session, Some(&identity), state.config.public_base(), now);
-            let body = serde_json::to_vec(&view).map_err(ApiError::internal)?;
+            let mut body = serde_json::to_vec(&view).map_err(ApiError::internal)?;
+            // A cached body lives long: give back the vector's spare capacity.
+            body.shrink_to_fit();
+            let mut id = uuid::Uuid::encode_buffer();
+            let id = identity.id.hyphenated().encode_lower(&mut id);
             let entry = Cached {
                 generation,
                 expires_at: session.expires_at,
-                identity_id: Arc::from(identity.id.to_string()),
+                identity_id: header::HeaderValue::from_str(id).map_err(ApiError::internal)?,
                 body: body.into(),
             };
             state.whoami_cache.put(digest, entry.clone());
@@ -62,7 +66,7 @@ pub async fn to_session(
         }
     };
     Ok(HttpResponse::Ok()
-        .insert_header(("X-Kratos-Authenticated-Identity-Id", &*answer.identity_id))
+        .insert_header(("X-Kratos-Authenticated-Identity-Id", answer.identity_id))
         .content_type("application/json")
         .body(answer.body))
 }

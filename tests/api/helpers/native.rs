@@ -69,6 +69,31 @@ impl TestApp {
         body["session_token"].as_str().unwrap().to_owned()
     }
 
+    /// Registers and returns the session token and the identity's id.
+    pub async fn registered(&self, email: &str, password: &str) -> (String, String) {
+        let (status, body) = self.register_native(email, password).await;
+        assert_eq!(status, 200, "{body}");
+        let token = body["session_token"].as_str().unwrap().to_owned();
+        (token, body["identity"]["id"].as_str().unwrap().to_owned())
+    }
+
+    /// A native recovery by code for `email`, through to the passed challenge:
+    /// (the flow's action URL, the final answer).
+    pub async fn recover_native(&self, email: &str) -> (String, Value) {
+        let (_, flow) = self
+            .get_json(&self.public_url("/self-service/recovery/api"))
+            .await;
+        let action = flow["ui"]["action"].as_str().unwrap().to_owned();
+        self.post_json(&action, &json!({"method": "code", "email": email}))
+            .await;
+        let code = self.code_sent_to(email).await;
+        let (status, done) = self
+            .post_json(&action, &json!({"method": "code", "code": code}))
+            .await;
+        assert_eq!(status, 200, "{done}");
+        (action, done)
+    }
+
     /// `toSession` with a token: status.
     pub async fn whoami_status(&self, token: &str) -> u16 {
         self.http
