@@ -209,7 +209,7 @@ pub struct ServeArgs {
     /// How often the cleanup task runs.
     #[arg(long, env = "POSTERN_CLEANUP_INTERVAL", default_value = "1h", value_parser = parse_std_duration)]
     pub cleanup_interval: std::time::Duration,
-    /// Session checks kept in memory, about 1.5 KiB each (0 disables). Any change to a session, identity or address invalidates them; expiry is checked on every use.
+    /// Session checks kept in memory, about 1.6 KiB each (0 disables). Any change to a session, identity or address invalidates them; expiry is checked on every use.
     #[arg(long, env = "POSTERN_SESSION_CACHE_SIZE", default_value_t = 100_000)]
     pub session_cache_size: usize,
     /// Do not serve the built-in self-service pages under /ui/ (use --ui-url for your own).
