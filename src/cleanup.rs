@@ -16,7 +16,7 @@ pub async fn run_once(state: &AppState) -> Result<Vec<(Target, usize)>, StoreErr
         loop {
             let n = state
                 .store
-                .write_unseen(move |tx| cleanup::delete_batch(tx, target, before))
+                .write(move |tx| cleanup::delete_batch(tx, target, before))
                 .await?;
             total += n;
             if (n as i64) < BATCH {

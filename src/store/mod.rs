@@ -13,6 +13,8 @@ pub mod flows;
 pub mod identities;
 pub mod migrate;
 pub mod sessions;
+#[cfg(debug_assertions)]
+mod unseen;
 pub mod whoami;
 
 use r2d2::Pool;
@@ -192,10 +194,10 @@ impl Store {
 
     /// A durable `write` that no session check can see, so the session-check
     /// cache stays valid: it only adds rows a check has never read (a new
-    /// session and its device), or touches tables a check does not read
-    /// (courier, flow errors, credentials, clean-up of sessions that a check
-    /// already refuses as expired or revoked). Anything that changes an
-    /// existing session, identity or address must use `write`.
+    /// session and its device, a new identity), or touches tables a check
+    /// does not read (courier, flow errors, credentials). Anything that
+    /// changes an existing session, identity or address must use `write`;
+    /// debug builds (so every test) check this on every call (`unseen.rs`).
     pub async fn write_unseen<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
@@ -235,6 +237,8 @@ impl Store {
                 conn.execute_batch("PRAGMA synchronous = NORMAL")
                     .map_err(StoreError::from)?;
             }
+            #[cfg(debug_assertions)]
+            let watch = (!seen).then(|| unseen::watch(&conn));
             let result = (|| {
                 let tx = conn
                     .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -246,6 +250,10 @@ impl Store {
                 }
                 Ok(out)
             })();
+            #[cfg(debug_assertions)]
+            if let Some(watch) = &watch {
+                unseen::finish(&conn, watch, result.is_ok());
+            }
             if !durable {
                 // Back to the durable default before the connection is reused.
                 conn.execute_batch("PRAGMA synchronous = FULL")
