@@ -43,21 +43,9 @@ impl RequestContext {
         let csrf = req
             .cookie(&csrf_cookie_name)
             .and_then(|c| CsrfSecret::from_cookie(c.value()));
-        let header_token = headers
-            .get("x-session-token")
-            .and_then(|v| v.to_str().ok())
-            .and_then(SessionToken::from_client);
-        let cookie_token = req
-            .cookie(SESSION_COOKIE)
-            .and_then(|c| SessionToken::from_client(c.value()));
-        let bearer_token = text(header::AUTHORIZATION)
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .and_then(SessionToken::from_client);
-        let token_from_cookie = header_token.is_none() && cookie_token.is_some();
-        let session_token = header_token.or(cookie_token).or(bearer_token);
+        let found = find_session_token(req);
+        let token_from_cookie = matches!(found, Some((_, true)));
+        let session_token = found.map(|(t, _)| t);
         let looks_like_browser = headers.contains_key(header::ORIGIN)
             || req
                 .cookies()
@@ -207,28 +195,30 @@ fn insert_dotted(root: &mut Map<String, Value>, key: &str, value: Value) {
 /// then `Authorization: Bearer` — without building a whole `RequestContext`
 /// (the session check is the hot path).
 pub fn session_token(req: &HttpRequest) -> Option<SessionToken> {
-    if let Some(t) = req
-        .headers()
-        .get("x-session-token")
-        .and_then(|v| v.to_str().ok())
+    find_session_token(req).map(|(t, _)| t)
+}
+
+/// The session token, and whether it came from the cookie.
+fn find_session_token(req: &HttpRequest) -> Option<(SessionToken, bool)> {
+    let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+    if let Some(t) = header(header::HeaderName::from_static("x-session-token"))
         .and_then(SessionToken::from_client)
     {
-        return Some(t);
+        return Some((t, false));
     }
     if let Some(t) = req
         .cookie(SESSION_COOKIE)
         .and_then(|c| SessionToken::from_client(c.value()))
     {
-        return Some(t);
+        return Some((t, true));
     }
-    req.headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
+    header(header::AUTHORIZATION)
         .and_then(|v| {
             v.strip_prefix("Bearer ")
                 .or_else(|| v.strip_prefix("bearer "))
         })
         .and_then(SessionToken::from_client)
+        .map(|t| (t, false))
 }
 
 #[cfg(test)]

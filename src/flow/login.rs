@@ -188,23 +188,11 @@ pub async fn submit(state: &AppState, req: SubmitRequest) -> Result<Authenticate
         _ => {
             // The new session and the flow's update commit together: one write
             // (and one fsync) per login besides the password work.
-            let now = state.clock.now();
-            let session = sessions::new_session(
-                identity.id,
-                "password",
-                &req.client,
-                now,
-                state.config.session_lifespan,
-            );
-            let token = crate::session::SessionToken::generate();
             flow.active = Some("password".into());
-            flow.updated_at = now;
-            let (stored_session, stored_flow, digest) =
-                (session.clone(), flow.clone(), token.digest());
-            state
-                .store
-                .write_unseen(move |tx| {
-                    crate::store::sessions::insert(tx, &stored_session, &digest)?;
+            flow.updated_at = state.clock.now();
+            let stored_flow = flow.clone();
+            let (session, token) =
+                sessions::issue_with(state, identity.id, "password", &req.client, move |tx| {
                     crate::store::flows::update(tx, &stored_flow)
                 })
                 .await?;

@@ -46,6 +46,19 @@ pub async fn issue(
     method: &str,
     client: &Client,
 ) -> Result<(Session, SessionToken), StoreError> {
+    issue_with(state, identity_id, method, client, |_| Ok(())).await
+}
+
+/// `issue`, with `then` written in the same transaction (login: the flow), so
+/// both commit with one fsync. `then` must leave existing sessions, identities
+/// and addresses alone (see `Store::write_unseen`).
+pub async fn issue_with(
+    state: &AppState,
+    identity_id: Uuid,
+    method: &str,
+    client: &Client,
+    then: impl FnOnce(&rusqlite::Connection) -> Result<(), StoreError> + Send + 'static,
+) -> Result<(Session, SessionToken), StoreError> {
     let session = new_session(
         identity_id,
         method,
@@ -58,7 +71,10 @@ pub async fn issue(
     let stored = session.clone();
     state
         .store
-        .write_unseen(move |tx| sessions::insert(tx, &stored, &digest))
+        .write_unseen(move |tx| {
+            sessions::insert(tx, &stored, &digest)?;
+            then(tx)
+        })
         .await?;
     Ok((session, token))
 }

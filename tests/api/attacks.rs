@@ -4,6 +4,7 @@
 
 use crate::helpers::assert::assert_kratos_error;
 use crate::helpers::browser::{csrf_token, Browser};
+use crate::helpers::process::submit_native;
 use crate::helpers::{spawn_app, spawn_app_with};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -308,18 +309,8 @@ async fn a_burst_of_200_logins_keeps_memory_bounded() {
     );
     let base = format!("http://{}", info["public"].as_str().unwrap());
     let http = reqwest::Client::new();
-    let flow: Value = http
-        .get(format!("{base}/self-service/registration/api"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let resp = http
-        .post(format!("{base}/self-service/registration?flow={}", flow["id"].as_str().unwrap()))
-        .json(&json!({"method": "password", "traits": {"email": "burst@example.com"}, "password": "correct horse battery"}))
-        .send()
+    let body = json!({"method": "password", "traits": {"email": "burst@example.com"}, "password": "correct horse battery"});
+    let resp = submit_native(&http, &base, "registration", &body)
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
@@ -335,10 +326,8 @@ async fn a_burst_of_200_logins_keeps_memory_bounded() {
     let logins = (0..200).map(|_| {
         let (http, base) = (http.clone(), base.clone());
         async move {
-            let flow: Value = http.get(format!("{base}/self-service/login/api")).send().await.unwrap().json().await.unwrap();
-            http.post(format!("{base}/self-service/login?flow={}", flow["id"].as_str().unwrap()))
-                .json(&json!({"method": "password", "identifier": "burst@example.com", "password": "correct horse battery"}))
-                .send()
+            let body = json!({"method": "password", "identifier": "burst@example.com", "password": "correct horse battery"});
+            submit_native(&http, &base, "login", &body)
                 .await
                 .unwrap()
                 .status()

@@ -4,7 +4,7 @@ use serde_json::Value;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
-use crate::helpers::process::{postern, start_binary};
+use crate::helpers::process::{postern, start_binary, submit_native};
 
 #[test]
 fn a_bad_flag_value_is_a_clear_error_naming_the_flag() {
@@ -164,18 +164,8 @@ async fn logs_never_contain_codes_tokens_or_passwords() {
         .build()
         .unwrap();
     let password = "log-secret passphrase";
-    let flow: Value = http
-        .get(format!("{public}/self-service/registration/api"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let reg: Value = http
-        .post(flow["ui"]["action"].as_str().unwrap())
-        .json(&json!({"method": "password", "traits": {"email": "logs@example.com"}, "password": password}))
-        .send()
+    let body = json!({"method": "password", "traits": {"email": "logs@example.com"}, "password": password});
+    let reg: Value = submit_native(&http, &public, "registration", &body)
         .await
         .unwrap()
         .json()
@@ -205,19 +195,8 @@ async fn logs_never_contain_codes_tokens_or_passwords() {
         .await
         .unwrap();
     // A wrong password and a 404 make the server log more.
-    let login: Value = http
-        .get(format!("{public}/self-service/login/api"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    http.post(login["ui"]["action"].as_str().unwrap())
-        .json(&json!({"method": "password", "identifier": "logs@example.com", "password": "wrong-secret guess"}))
-        .send()
-        .await
-        .unwrap();
+    let body = json!({"method": "password", "identifier": "logs@example.com", "password": "wrong-secret guess"});
+    submit_native(&http, &public, "login", &body).await.unwrap();
     let logout = format!("{public}/self-service/logout?token=ory_lo_secretlogouttoken123");
     http.get(&logout)
         .header("Cookie", format!("ory_kratos_session={token}"))

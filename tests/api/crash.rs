@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-use crate::helpers::process::{start_binary, NO_RATE_LIMITS};
+use crate::helpers::process::{start_binary, submit_native, NO_RATE_LIMITS};
 
 struct Proc {
     child: Child,
@@ -43,20 +43,8 @@ struct Ledger {
 }
 
 async fn register(http: &reqwest::Client, base: &str, email: &str) -> Option<String> {
-    let flow: Value = http
-        .get(format!("{base}/self-service/registration/api"))
-        .send()
-        .await
-        .ok()?
-        .json()
-        .await
-        .ok()?;
-    let resp = http
-        .post(format!("{base}/self-service/registration?flow={}", flow["id"].as_str()?))
-        .json(&json!({"method": "password", "traits": {"email": email}, "password": "crash test passphrase"}))
-        .send()
-        .await
-        .ok()?;
+    let body = json!({"method": "password", "traits": {"email": email}, "password": "crash test passphrase"});
+    let resp = submit_native(http, base, "registration", &body).await?;
     if resp.status() != 200 {
         return None;
     }
@@ -118,20 +106,9 @@ async fn load_until_killed(p: &mut Proc, round: usize, ledger: &mut Ledger) {
 async fn verify(base: &str, ledger: &Ledger, db: &std::path::Path) {
     let http = reqwest::Client::new();
     for email in &ledger.registered {
-        let flow: Value = http
-            .get(format!("{base}/self-service/login/api"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let resp = http
-            .post(format!("{base}/self-service/login?flow={}", flow["id"].as_str().unwrap()))
-            .json(&json!({"method": "password", "identifier": email, "password": "crash test passphrase"}))
-            .send()
-            .await
-            .unwrap();
+        let body =
+            json!({"method": "password", "identifier": email, "password": "crash test passphrase"});
+        let resp = submit_native(&http, base, "login", &body).await.unwrap();
         assert_eq!(
             resp.status(),
             200,

@@ -55,3 +55,27 @@ pub fn start_binary(extra: &[&str]) -> (Child, Value) {
     std::thread::spawn(move || for _ in lines {});
     (child, listening)
 }
+
+/// A native self-service submission to a server at `base` (`flow`: login,
+/// registration, …): opens the flow, posts `body` to it. `None` when the
+/// server could not be reached (the crash tests kill it mid-request).
+pub async fn submit_native(
+    http: &reqwest::Client,
+    base: &str,
+    flow: &str,
+    body: &Value,
+) -> Option<reqwest::Response> {
+    let opened: Value = http
+        .get(format!("{base}/self-service/{flow}/api"))
+        .send()
+        .await
+        .ok()?
+        .json()
+        .await
+        .ok()?;
+    http.post(opened["ui"]["action"].as_str()?)
+        .json(body)
+        .send()
+        .await
+        .ok()
+}
