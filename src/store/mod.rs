@@ -1,6 +1,8 @@
-//! Everything that touches SQL. `Store` owns the r2d2 pool; callers hand it a short,
-//! synchronous closure that runs on the blocking pool, so no connection is ever held
-//! across an `.await`. Write closures run inside `BEGIN IMMEDIATE` transactions.
+//! Everything that touches SQL. `Store` owns the r2d2 pool of read connections and
+//! the one write connection; callers hand it a short, synchronous closure that runs
+//! on a database thread, so no connection is ever held across an `.await`. Write
+//! closures run inside `BEGIN IMMEDIATE` transactions, one at a time, on the
+//! writer's own thread.
 
 pub mod addresses;
 pub mod cleanup;
@@ -88,13 +90,22 @@ impl Default for StoreOptions {
 
 #[derive(Clone)]
 pub struct Store {
+    /// Read connections (`query_only`): reads never wait for a write.
     pool: Pool<SqliteConnectionManager>,
+    /// The one connection that writes, used only on `write_thread`. SQLite lets
+    /// one writer in at a time anyway; with several write connections the
+    /// others waited in SQLite's busy handler (sleeps of 1 to 100 ms), and
+    /// every commit by one emptied the page caches of all the others, so each
+    /// write began by reading the B-tree pages it needed again. One writer
+    /// queues writes in order and keeps its cache warm.
+    writer: std::sync::Arc<std::sync::Mutex<Writer>>,
+    write_thread: crate::workers::Workers,
     path: PathBuf,
     /// Bumped after every committed `write` (not `write_relaxed`, which only
     /// stores flows): anything cached from a read made at an older generation
     /// may be stale.
     generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
-    /// The threads that run database work (as many as pooled connections).
+    /// The threads that run reads (as many as pooled connections).
     workers: crate::workers::Workers,
     /// How long work may wait for a free worker before the request gets 503.
     wait: Duration,
@@ -112,6 +123,32 @@ const CONNECTION_PRAGMAS: &str = "PRAGMA foreign_keys = ON;
      PRAGMA busy_timeout = 5000;
      PRAGMA synchronous = FULL;";
 
+/// Map up to 1 GiB of the database file (address space, not memory).
+const MAP_FILE: &str = "PRAGMA mmap_size = 1073741824";
+
+/// The write connection and the durability it is set to now.
+struct Writer {
+    conn: Connection,
+    /// `synchronous = NORMAL` is in effect (the last write was relaxed).
+    relaxed: bool,
+}
+
+impl Writer {
+    /// Sets the connection's durability for the next write, when it differs.
+    fn durable(&mut self, durable: bool) -> Result<(), StoreError> {
+        if self.relaxed == durable {
+            let set = if durable {
+                "PRAGMA synchronous = FULL"
+            } else {
+                "PRAGMA synchronous = NORMAL"
+            };
+            self.conn.prepare_cached(set)?.execute([])?;
+            self.relaxed = !durable;
+        }
+        Ok(())
+    }
+}
+
 impl Store {
     /// Opens (creating if needed) the database file, switches it to WAL, applies
     /// pending migrations and builds the pool.
@@ -120,19 +157,35 @@ impl Store {
         conn.execute_batch(CONNECTION_PRAGMAS)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         migrate::run(&mut conn)?;
-        drop(conn);
+        // The migrating connection stays on as the writer. A write reads the
+        // B-tree pages it changes; mapped, those that are not in its cache come
+        // from the OS page cache without a pread() each (see `read_here`).
+        conn.execute_batch(MAP_FILE)?;
+        let writer = Writer {
+            conn,
+            relaxed: false,
+        };
 
-        let manager =
-            SqliteConnectionManager::file(path).with_init(|c| c.execute_batch(CONNECTION_PRAGMAS));
+        let manager = SqliteConnectionManager::file(path).with_init(|c| {
+            c.execute_batch(CONNECTION_PRAGMAS)?;
+            // Writes go through the writer only; a read that tried one would fail.
+            c.execute_batch("PRAGMA query_only = ON")
+        });
         let pool = Pool::builder()
             .max_size(options.pool_size.max(1))
             .min_idle(Some(1))
             .connection_timeout(options.connection_timeout)
             .build(manager)?;
-        let workers = crate::workers::Workers::new("db", options.pool_size.max(1) as usize)
-            .map_err(|e| StoreError::Corrupt(format!("cannot start database threads: {e}")))?;
+        let threads = |name: &str, n: usize| {
+            crate::workers::Workers::new(name, n)
+                .map_err(|e| StoreError::Corrupt(format!("cannot start database threads: {e}")))
+        };
+        let workers = threads("db", options.pool_size.max(1) as usize)?;
+        let write_thread = threads("db-write", 1)?;
         Ok(Store {
             pool,
+            writer: std::sync::Arc::new(std::sync::Mutex::new(writer)),
+            write_thread,
             path: path.to_path_buf(),
             generation: std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0)),
             workers,
@@ -221,7 +274,7 @@ impl Store {
         self.transact(false, false, f).await
     }
 
-    /// One immediate transaction on a database thread; `durable` writes wait
+    /// One immediate transaction on the writer's thread; `durable` writes wait
     /// for the disk, and `seen` ones bump the generation.
     async fn transact<T, E, F>(&self, durable: bool, seen: bool, f: F) -> Result<T, E>
     where
@@ -229,16 +282,18 @@ impl Store {
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
     {
-        let pool = self.pool.clone();
+        let writer = self.writer.clone();
         let generation = self.generation.clone();
-        self.on_worker(move || {
-            let mut conn = pool.get().map_err(StoreError::from)?;
-            if !durable {
-                conn.execute_batch("PRAGMA synchronous = NORMAL")
-                    .map_err(StoreError::from)?;
-            }
+        let work = move || {
+            // Only the write thread takes this lock, so it never waits; a
+            // write that panicked has been rolled back by the transaction's drop.
+            let mut writer = writer
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            writer.durable(durable)?;
+            let conn = &mut writer.conn;
             #[cfg(debug_assertions)]
-            let watch = (!seen).then(|| unseen::watch(&conn));
+            let watch = (!seen).then(|| unseen::watch(conn));
             let result = (|| {
                 let tx = conn
                     .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -252,16 +307,15 @@ impl Store {
             })();
             #[cfg(debug_assertions)]
             if let Some(watch) = &watch {
-                unseen::finish(&conn, watch, result.is_ok());
-            }
-            if !durable {
-                // Back to the durable default before the connection is reused.
-                conn.execute_batch("PRAGMA synchronous = FULL")
-                    .map_err(StoreError::from)?;
+                unseen::finish(conn, watch, result.is_ok());
             }
             result
-        })
-        .await?
+        };
+        match self.write_thread.run_within(self.wait, work).await {
+            Some(Some(out)) => out,
+            Some(None) => Err(StoreError::Saturated.into()),
+            None => Err(StoreError::Blocking.into()),
+        }
     }
 
     /// The current write generation (see `generation`).
@@ -290,7 +344,7 @@ impl Store {
                 // pread() and copy per page: a third off a session check that
                 // misses the in-process cache. Address space only; the pages
                 // are the kernel's file cache, shared and reclaimable.
-                conn.execute_batch("PRAGMA mmap_size = 1073741824")?;
+                conn.execute_batch(MAP_FILE)?;
                 readers.insert(self.path.clone(), conn);
             }
             match readers.get(&self.path) {
@@ -309,5 +363,98 @@ impl Store {
             Ok(())
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Store, StoreError, StoreOptions};
+
+    fn open() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.sqlite"), &StoreOptions::default()).unwrap();
+        (dir, store)
+    }
+
+    const INSERT: &str = "INSERT INTO selfservice_errors (id, error, created_at, updated_at)
+        VALUES (?1, '{}', 0, 0)";
+
+    async fn count(store: &Store) -> i64 {
+        store
+            .read(|c| Ok(c.query_row("SELECT count(*) FROM selfservice_errors", [], |r| r.get(0))?))
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_read_cannot_write() {
+        let (_dir, store) = open();
+        let tried = store.read(|c| Ok(c.execute(INSERT, ["x"])?)).await;
+        assert!(matches!(tried, Err(StoreError::Sqlite(_))), "{tried:?}");
+        assert_eq!(count(&store).await, 0);
+    }
+
+    #[tokio::test]
+    async fn concurrent_writes_all_commit() {
+        let (_dir, store) = open();
+        let writes = (0..200).map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let write = move |tx: &rusqlite::Transaction<'_>| {
+                    tx.execute(INSERT, [format!("e{i}")])?;
+                    Ok::<_, StoreError>(())
+                };
+                if i % 2 == 0 {
+                    store.write(write).await
+                } else {
+                    store.write_relaxed(write).await
+                }
+            })
+        });
+        for w in futures_util::future::join_all(writes).await {
+            w.unwrap().unwrap();
+        }
+        assert_eq!(count(&store).await, 200);
+    }
+
+    #[tokio::test]
+    async fn each_write_gets_the_durability_it_asked_for() {
+        let (_dir, store) = open();
+        let mode = |tx: &rusqlite::Transaction<'_>| {
+            Ok::<i64, StoreError>(tx.query_row("PRAGMA synchronous", [], |r| r.get(0))?)
+        };
+        // 2 = FULL (waits for the disk), 1 = NORMAL.
+        assert_eq!(store.write(mode).await.unwrap(), 2);
+        assert_eq!(store.write_relaxed(mode).await.unwrap(), 1);
+        assert_eq!(store.write_relaxed(mode).await.unwrap(), 1);
+        assert_eq!(store.write_unseen(mode).await.unwrap(), 2);
+        assert_eq!(store.write_relaxed(mode).await.unwrap(), 1);
+        assert_eq!(store.write(mode).await.unwrap(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_write_that_panics_is_rolled_back_and_the_writer_lives_on() {
+        let (_dir, store) = open();
+        #[allow(clippy::panic)]
+        let failed = store
+            .write(|tx| -> Result<(), StoreError> {
+                tx.execute(INSERT, ["lost"])?;
+                panic!("boom")
+            })
+            .await;
+        assert!(failed.is_err());
+        store
+            .write(|tx| Ok::<_, StoreError>(tx.execute(INSERT, ["kept"]).map(drop)?))
+            .await
+            .unwrap();
+        let ids: Vec<String> = store
+            .read(|c| {
+                let mut s = c.prepare("SELECT id FROM selfservice_errors")?;
+                let ids = s.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+                Ok(ids)
+            })
+            .await
+            .unwrap();
+        assert_eq!(ids, vec!["kept".to_owned()]);
     }
 }
