@@ -87,7 +87,9 @@ pub async fn save(state: &AppState, mut flow: Flow) -> Result<Flow, FlowError> {
 }
 
 async fn find(state: &AppState, id: Uuid, kind: FlowKind) -> Result<Flow, FlowError> {
-    let flow = state.store.read(move |c| flows::find(c, id)).await?;
+    // One primary-key lookup: cheaper here than handed to a database thread
+    // and back (two context switches on every flow submit and fetch).
+    let flow = state.store.read_here(move |c| flows::find(c, id))?;
     flow.filter(|f| f.kind == kind).ok_or(FlowError::NotFound)
 }
 
