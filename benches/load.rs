@@ -6,7 +6,8 @@
 //! and to target/bench-report.md. Nothing here is a pass/fail test.
 //!
 //! Environment knobs: BENCH_SECS (seconds per run, default 3), BENCH_RUNS
-//! (runs per figure, default 3), BENCH_IDENTITIES (default 100000).
+//! (runs per figure, default 3), BENCH_IDENTITIES (default 100000),
+//! BENCH_ONLY=credentials (only the password, start-up and memory figures).
 
 // A benchmark harness, like the tests: a failed step should stop it loudly.
 #![allow(
@@ -27,7 +28,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_postern");
 const PASSWORD: &str = "benchmark passphrase";
 
 /// Given a connection number, makes that connection's request builder.
-/// One round of password work: (raw before logins, logins, raw before registrations, registrations), per second.
+/// One round of password work: (raw rate around the logins, logins, raw rate
+/// around the registrations, registrations), per second.
 type Round = (f64, f64, f64, f64);
 
 type RequestMaker = Box<dyn Fn(usize) -> Box<dyn Fn() -> Vec<u8>>>;
@@ -406,113 +408,117 @@ fn main() {
     std::thread::sleep(Duration::from_millis(500));
     let idle_rss = rss_kib(server.child.id(), "VmRSS:");
 
-    // A second server on the same file with the session-check cache off: what
-    // a check costs when it has to go to SQLite.
-    let (uncached, _) = start(&db, &["--session-cache-size", "0"]);
+    // BENCH_ONLY=credentials skips the session-check table (for iterating on
+    // the password figures).
+    if std::env::var("BENCH_ONLY").as_deref() != Ok("credentials") {
+        // A second server on the same file with the session-check cache off: what
+        // a check costs when it has to go to SQLite.
+        let (uncached, _) = start(&db, &["--session-cache-size", "0"]);
 
-    // Every session checked once, so the cache holds them all, as it does on a
-    // server that has been up for a while; how long that takes is the cold rate.
-    let fill = local.block_on(&rt, warm(&server.public, tokens.clone()));
-    let warm_anon = rss_kib(server.child.id(), "RssAnon:");
+        // Every session checked once, so the cache holds them all, as it does on a
+        // server that has been up for a while; how long that takes is the cold rate.
+        let fill = local.block_on(&rt, warm(&server.public, tokens.clone()));
+        let warm_anon = rss_kib(server.child.id(), "RssAnon:");
 
-    line("| Figure | 1 conn | 16 conns | 64 conns |".into());
-    line("|---|---|---|---|".into());
-    let mut floor64 = 0.0;
-    let mut who64 = 0.0;
-    local.block_on(&rt, async {
-        let token_maker = |tokens: std::sync::Arc<Vec<String>>| -> RequestMaker {
-            Box::new(move |_| {
-                let tokens = tokens.clone();
-                Box::new(move || {
-                    get(
-                        "/sessions/whoami",
-                        &format!(
-                            "X-Session-Token: {}\r\n",
-                            tokens.choose(&mut rand::rng()).unwrap()
-                        ),
-                    )
-                })
-            })
-        };
-        let cases: Vec<(&str, &str, RequestMaker)> = vec![
-            (
-                "`GET /health/alive` (floor)",
-                &server.public,
-                Box::new(|_| Box::new(|| get("/health/alive", ""))),
-            ),
-            (
-                "`whoami` by `X-Session-Token`",
-                &server.public,
-                token_maker(tokens.clone()),
-            ),
-            (
-                "`whoami` by cookie",
-                &server.public,
-                Box::new({
+        line("| Figure | 1 conn | 16 conns | 64 conns |".into());
+        line("|---|---|---|---|".into());
+        let mut floor64 = 0.0;
+        let mut who64 = 0.0;
+        local.block_on(&rt, async {
+            let token_maker = |tokens: std::sync::Arc<Vec<String>>| -> RequestMaker {
+                Box::new(move |_| {
                     let tokens = tokens.clone();
-                    move |_| {
-                        let tokens = tokens.clone();
-                        Box::new(move || {
-                            get(
-                                "/sessions/whoami",
-                                &format!(
-                                    "Cookie: ory_kratos_session={}\r\n",
-                                    tokens.choose(&mut rand::rng()).unwrap()
-                                ),
-                            )
-                        })
-                    }
-                }),
-            ),
-            (
-                "`whoami` by `X-Session-Token`, cache off (`--session-cache-size 0`)",
-                &uncached.public,
-                token_maker(tokens.clone()),
-            ),
-        ];
-        for (name, addr, make) in &cases {
-            let mut cells = Vec::new();
-            for conns in [1usize, 16, 64] {
-                let maker = std::rc::Rc::new(make(conns));
-                let f = measure(runs, || {
-                    let m = maker.clone();
-                    let addr = addr.to_string();
-                    async move { drive(&addr, conns, secs, move || m(), 200).await }
+                    Box::new(move || {
+                        get(
+                            "/sessions/whoami",
+                            &format!(
+                                "X-Session-Token: {}\r\n",
+                                tokens.choose(&mut rand::rng()).unwrap()
+                            ),
+                        )
+                    })
                 })
-                .await;
-                if conns == 64 {
-                    if name.contains("floor") {
-                        floor64 = f.rps;
-                    } else if name.ends_with("`X-Session-Token`") {
-                        who64 = f.rps;
+            };
+            let cases: Vec<(&str, &str, RequestMaker)> = vec![
+                (
+                    "`GET /health/alive` (floor)",
+                    &server.public,
+                    Box::new(|_| Box::new(|| get("/health/alive", ""))),
+                ),
+                (
+                    "`whoami` by `X-Session-Token`",
+                    &server.public,
+                    token_maker(tokens.clone()),
+                ),
+                (
+                    "`whoami` by cookie",
+                    &server.public,
+                    Box::new({
+                        let tokens = tokens.clone();
+                        move |_| {
+                            let tokens = tokens.clone();
+                            Box::new(move || {
+                                get(
+                                    "/sessions/whoami",
+                                    &format!(
+                                        "Cookie: ory_kratos_session={}\r\n",
+                                        tokens.choose(&mut rand::rng()).unwrap()
+                                    ),
+                                )
+                            })
+                        }
+                    }),
+                ),
+                (
+                    "`whoami` by `X-Session-Token`, cache off (`--session-cache-size 0`)",
+                    &uncached.public,
+                    token_maker(tokens.clone()),
+                ),
+            ];
+            for (name, addr, make) in &cases {
+                let mut cells = Vec::new();
+                for conns in [1usize, 16, 64] {
+                    let maker = std::rc::Rc::new(make(conns));
+                    let f = measure(runs, || {
+                        let m = maker.clone();
+                        let addr = addr.to_string();
+                        async move { drive(&addr, conns, secs, move || m(), 200).await }
+                    })
+                    .await;
+                    if conns == 64 {
+                        if name.contains("floor") {
+                            floor64 = f.rps;
+                        } else if name.ends_with("`X-Session-Token`") {
+                            who64 = f.rps;
+                        }
                     }
+                    cells.push(format!(
+                        "{:.0} req/s, p50 {:.2} ms, p99 {:.2} ms",
+                        f.rps,
+                        f.p50_us / 1000.0,
+                        f.p99_us / 1000.0
+                    ));
                 }
-                cells.push(format!(
-                    "{:.0} req/s, p50 {:.2} ms, p99 {:.2} ms",
-                    f.rps,
-                    f.p50_us / 1000.0,
-                    f.p99_us / 1000.0
+                line(format!(
+                    "| {name} | {} | {} | {} |",
+                    cells[0], cells[1], cells[2]
                 ));
             }
-            line(format!(
-                "| {name} | {} | {} | {} |",
-                cells[0], cells[1], cells[2]
-            ));
-        }
-    });
-    drop(uncached);
-    line(format!(
+        });
+        drop(uncached);
+        line(format!(
         "\nwhoami / floor at 64 connections: {:.0}%. Filling the cache (each of the {n} sessions checked once, 64 connections, before the runs above): {:.1} s, {:.0} checks/s; anonymous memory with all {n} cached: {:.1} MiB.\n",
         100.0 * who64 / floor64.max(1.0),
         fill.as_secs_f64(),
         tokens.len() as f64 / fill.as_secs_f64(),
         warm_anon as f64 / 1024.0
     ));
+    }
 
     // Password work. A VM's cores speed up and slow down with its neighbours,
     // so each rate is compared with the raw argon2id rate measured right
-    // before it on the server's own core (CPU 0, idle meanwhile), and the
-    // ratios are medians over the runs.
+    // before and right after it on the server's own core (CPU 0, idle
+    // meanwhile), and the ratios are medians over the runs.
     let raw_rate = move || {
         std::thread::spawn(move || {
             pin_thread(0);
@@ -529,11 +535,19 @@ fn main() {
     };
     let mut rounds = Vec::new();
     for _ in 0..runs {
-        let raw_login = raw_rate();
+        // Raw rates measured right before and right after each credential run;
+        // the run is compared with their mean, so drift in between cancels.
+        let raw_before = raw_rate();
         let login = local.block_on(&rt, credential_rate(&server.public, secs, 4, true));
-        let raw_reg = raw_rate();
+        let raw_between = raw_rate();
         let reg = local.block_on(&rt, credential_rate(&server.public, secs, 4, false));
-        rounds.push((raw_login, login, raw_reg, reg));
+        let raw_after = raw_rate();
+        rounds.push((
+            (raw_before + raw_between) / 2.0,
+            login,
+            (raw_between + raw_after) / 2.0,
+            reg,
+        ));
     }
     let med = |f: &dyn Fn(&Round) -> f64| {
         let mut v: Vec<f64> = rounds.iter().map(f).collect();
@@ -541,7 +555,7 @@ fn main() {
         v[v.len() / 2]
     };
     line(format!(
-        "argon2id m={} KiB, t={}, p={}, 4 connections, medians of {runs} rounds: raw {:.1} hashes/s on CPU 0 (the server's core); logins {:.1}/s, {:.0}% of the raw rate measured just before; registrations {:.1}/s, {:.0}%.\n",
+        "argon2id m={} KiB, t={}, p={}, 4 connections, medians of {runs} rounds: raw {:.1} hashes/s on CPU 0 (the server's core); logins {:.1}/s, {:.0}% of the raw rate measured just before and after; registrations {:.1}/s, {:.0}%.\n",
         params.memory_kib,
         params.iterations,
         params.parallelism,
