@@ -111,7 +111,7 @@ pub struct ServeArgs {
     /// HTTP worker threads per listener (default: one per CPU core).
     #[arg(long, env = "POSTERN_WORKERS", value_parser = clap::value_parser!(u32).range(1..=256))]
     pub workers: Option<u32>,
-    /// Database connections in the pool.
+    /// Read connections (and threads) in the database pool; writes have one connection of their own.
     #[arg(long, env = "POSTERN_DB_POOL_SIZE", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=64))]
     pub db_pool_size: u32,
     /// How long a self-service flow stays usable, e.g. `1h`, `30m`.

@@ -119,7 +119,7 @@ impl Courier {
         rendered.body = self.secrets.seal(&rendered.body);
         rendered.html_body = self.secrets.seal(&rendered.html_body);
         Ok(Outgoing {
-            id: Uuid::new_v4(),
+            id: Uuid::now_v7(),
             recipient: recipient.to_owned(),
             template,
             rendered,

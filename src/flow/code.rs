@@ -42,7 +42,7 @@ pub fn generate(target: CodeTarget<'_>, now: OffsetDateTime, lifespan: time::Dur
     let plaintext = format!("{:06}", rand::rng().random_range(0..1_000_000u32));
     NewCode {
         stored: StoredCode {
-            id: Uuid::new_v4(),
+            id: Uuid::now_v7(),
             flow_id: target.flow_id,
             kind: target.kind.to_owned(),
             code_digest: digest(target.flow_id, &plaintext),
@@ -108,7 +108,7 @@ mod tests {
 
     #[test]
     fn codes_are_six_digits_and_stored_only_as_a_digest() {
-        let flow = Uuid::new_v4();
+        let flow = Uuid::now_v7();
         let now = time::OffsetDateTime::UNIX_EPOCH;
         let c = generate(
             CodeTarget {
@@ -127,7 +127,7 @@ mod tests {
         assert_eq!(c.stored.code_digest, digest(flow, &c.plaintext));
         assert_ne!(
             c.stored.code_digest,
-            digest(Uuid::new_v4(), &c.plaintext),
+            digest(Uuid::now_v7(), &c.plaintext),
             "bound to its flow"
         );
         assert!(!format!("{c:?}").contains(&c.plaintext));

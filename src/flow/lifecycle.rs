@@ -39,7 +39,7 @@ pub fn new_flow(
     mut ui: UiContainer,
 ) -> Flow {
     let now = state.clock.now();
-    let id = Uuid::new_v4();
+    let id = Uuid::now_v7();
     ui.action = state
         .config
         .public_url(&format!("self-service/{}?flow={id}", kind.as_str()));
@@ -225,7 +225,7 @@ pub fn check_return_to(state: &AppState, raw: Option<&str>) -> Result<Option<Str
 
 /// Stores an error for a browser to read through `/self-service/errors?id=`.
 pub async fn record_error(state: &AppState, error: Value) -> Result<Uuid, FlowError> {
-    let id = Uuid::new_v4();
+    let id = Uuid::now_v7();
     let now = state.clock.now();
     state
         .store

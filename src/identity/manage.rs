@@ -303,7 +303,7 @@ fn build(
                 .find(|a| &a.via == via && &a.value == value)
                 .cloned()
                 .unwrap_or_else(|| RecoveryAddress {
-                    id: Uuid::new_v4(),
+                    id: Uuid::now_v7(),
                     via: via.clone(),
                     value: value.clone(),
                     created_at: now,
@@ -312,7 +312,7 @@ fn build(
         })
         .collect();
     Ok(Identity {
-        id: existing.map_or_else(Uuid::new_v4, |e| e.id),
+        id: existing.map_or_else(Uuid::now_v7, |e| e.id),
         schema_id,
         state,
         state_changed_at,
@@ -350,7 +350,7 @@ fn password_credential(
             }
         }
         (None, Some(hash)) => credentials.push(Credential {
-            id: Uuid::new_v4(),
+            id: Uuid::now_v7(),
             kind: CREDENTIAL_PASSWORD.to_owned(),
             identifiers: identifiers.to_vec(),
             config: json!({ "hashed_password": hash }),
@@ -382,7 +382,7 @@ fn verifiable(
         .find(|a| a.via == via && super::normalize_identifier(&a.value) == value);
     let verified = import.is_some_and(|a| a.verified);
     VerifiableAddress {
-        id: Uuid::new_v4(),
+        id: Uuid::now_v7(),
         via: via.to_owned(),
         value: value.to_owned(),
         verified,

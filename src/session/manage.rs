@@ -16,7 +16,7 @@ pub fn new_session(
     lifespan: time::Duration,
 ) -> Session {
     Session {
-        id: Uuid::new_v4(),
+        id: Uuid::now_v7(),
         identity_id,
         active: true,
         aal: "aal1".into(),
@@ -29,7 +29,7 @@ pub fn new_session(
         authenticated_at: now,
         expires_at: now + lifespan,
         devices: vec![Device {
-            id: Uuid::new_v4(),
+            id: Uuid::now_v7(),
             ip_address: client.ip_address.clone(),
             user_agent: client.user_agent.clone(),
             location: String::new(),

@@ -188,7 +188,7 @@ fn insert_dispatch(
 ) -> Result<(), StoreError> {
     conn.prepare_cached(INSERT_DISPATCH)?
         .execute(named_params! {
-            ":id": uuid_text(Uuid::new_v4()),
+            ":id": uuid_text(Uuid::now_v7()),
             ":message_id": uuid_text(message_id),
             ":status": status,
             ":error": error,

@@ -366,7 +366,7 @@ pub fn set_password(
     if let Some(id) = credential_id {
         return update_credential_config(conn, id, config, now);
     }
-    let id = Uuid::new_v4();
+    let id = Uuid::now_v7();
     conn.prepare_cached(INSERT_CREDENTIAL)?
         .execute(named_params! {
             ":id": uuid_text(id),
