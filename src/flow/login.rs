@@ -178,6 +178,7 @@ pub async fn submit(state: &AppState, req: SubmitRequest) -> Result<Authenticate
         return reject(state, flow).await;
     }
 
+    flow.active = Some("password".into());
     let mut csrf_rotation = None;
     let issued = match req.session {
         Some((current, _)) if flow.refresh && current.identity_id == identity.id => {
@@ -188,7 +189,6 @@ pub async fn submit(state: &AppState, req: SubmitRequest) -> Result<Authenticate
         _ => {
             // The new session and the flow's update commit together: one write
             // (and one fsync) per login besides the password work.
-            flow.active = Some("password".into());
             flow.updated_at = state.clock.now();
             let stored_flow = flow.clone();
             let (session, token) =
@@ -200,7 +200,6 @@ pub async fn submit(state: &AppState, req: SubmitRequest) -> Result<Authenticate
             Issued::New { session, token }
         }
     };
-    flow.active = Some("password".into());
     let flow = match &issued {
         Issued::New { .. } => flow,
         _ => lifecycle::save(state, flow).await?,
