@@ -102,8 +102,8 @@ pub struct Store {
     write_thread: crate::workers::Workers,
     path: PathBuf,
     /// Bumped after every committed `write` (not `write_relaxed`, which only
-    /// stores flows): anything cached from a read made at an older generation
-    /// may be stale.
+    /// stores flows, nor `write_unseen`): anything cached from a read made at
+    /// an older generation may be stale.
     generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// The threads that run reads (as many as pooled connections).
     workers: crate::workers::Workers,
@@ -210,20 +210,21 @@ impl Store {
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let pool = self.pool.clone();
-        self.on_worker(move || {
+        self.on(&self.workers, move || {
             let conn = pool.get()?;
             f(&conn)
         })
         .await?
     }
 
-    /// Runs `f` on a database thread, or fails with `Saturated` when none became
-    /// free within the wait (the caller answers 503).
-    async fn on_worker<T: Send + 'static>(
+    /// Runs `f` on one of `threads` (the readers or the writer), or fails with
+    /// `Saturated` when none became free within the wait (the caller answers 503).
+    async fn on<T: Send + 'static>(
         &self,
+        threads: &crate::workers::Workers,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, StoreError> {
-        match self.workers.run_within(self.wait, f).await {
+        match threads.run_within(self.wait, f).await {
             Some(Some(out)) => Ok(out),
             Some(None) => Err(StoreError::Saturated),
             None => Err(StoreError::Blocking),
@@ -311,11 +312,7 @@ impl Store {
             }
             result
         };
-        match self.write_thread.run_within(self.wait, work).await {
-            Some(Some(out)) => out,
-            Some(None) => Err(StoreError::Saturated.into()),
-            None => Err(StoreError::Blocking.into()),
-        }
+        self.on(&self.write_thread, work).await?
     }
 
     /// The current write generation (see `generation`).

@@ -58,21 +58,17 @@ async fn an_expired_session_is_refused_at_once() {
 #[tokio::test]
 async fn disabling_the_identity_ends_its_sessions() {
     let app = spawn_app().await;
-    let (_, body) = app
-        .register_native("dis@example.com", "correct horse battery")
+    let (token, id) = app
+        .registered("dis@example.com", "correct horse battery")
         .await;
-    let token = body["session_token"].as_str().unwrap();
-    let url = app.admin_url(&format!(
-        "/admin/identities/{}",
-        body["identity"]["id"].as_str().unwrap()
-    ));
+    let url = app.admin_url(&format!("/admin/identities/{id}"));
     app.http
         .patch(&url)
         .json(&json!([{"op": "replace", "path": "/state", "value": "inactive"}]))
         .send()
         .await
         .unwrap();
-    assert_eq!(app.whoami_status(token).await, 401);
+    assert_eq!(app.whoami_status(&token).await, 401);
 }
 
 #[tokio::test]
@@ -224,10 +220,10 @@ async fn list_and_revoke_my_other_sessions() {
 #[tokio::test]
 async fn the_database_never_holds_a_secret_in_plain_text() {
     let app = spawn_app().await;
-    let (_, registered) = app
-        .register_native("plain@example.com", "correct horse battery")
-        .await;
-    let mut tokens = vec![registered["session_token"].as_str().unwrap().to_owned()];
+    let mut tokens = vec![
+        app.registered_token("plain@example.com", "correct horse battery")
+            .await,
+    ];
     let mut codes = vec![app.code_sent_to("plain@example.com").await];
     for _ in 0..3 {
         let (_, body) = app
