@@ -21,7 +21,7 @@ const SELECT_FLOW: &str = "SELECT id, kind, type, state, request_url, return_to,
 pub const STATEMENTS: &[&str] = &[INSERT_FLOW, UPDATE_FLOW, SELECT_FLOW];
 
 pub fn insert(conn: &Connection, f: &Flow) -> Result<(), StoreError> {
-    let ui = serde_json::to_value(&f.ui).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let ui = ui_text(f)?;
     conn.prepare_cached(INSERT_FLOW)?.execute(named_params! {
         ":id": uuid_text(f.id),
         ":kind": f.kind.as_str(),
@@ -30,7 +30,7 @@ pub fn insert(conn: &Connection, f: &Flow) -> Result<(), StoreError> {
         ":request_url": f.request_url,
         ":return_to": f.return_to,
         ":active": f.active,
-        ":ui": json_text(&ui),
+        ":ui": ui,
         ":csrf_digest": f.csrf_digest,
         ":identity_id": f.identity_id.map(uuid_text),
         ":refresh": f.refresh,
@@ -46,16 +46,22 @@ pub fn insert(conn: &Connection, f: &Flow) -> Result<(), StoreError> {
 
 /// Saves what a submit changes: state, active method, UI and internal state.
 pub fn update(conn: &Connection, f: &Flow) -> Result<(), StoreError> {
-    let ui = serde_json::to_value(&f.ui).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let ui = ui_text(f)?;
     conn.prepare_cached(UPDATE_FLOW)?.execute(named_params! {
         ":id": uuid_text(f.id),
         ":state": f.state,
         ":active": f.active,
-        ":ui": json_text(&ui),
+        ":ui": ui,
         ":internal": json_text(&f.internal),
         ":updated_at": time_int(f.updated_at),
     })?;
     Ok(())
+}
+
+/// The UI as JSON text, written in one pass (not through a `Value` first: the
+/// UI is most of a flow's bytes, and flows are written on every page view).
+fn ui_text(f: &Flow) -> Result<String, StoreError> {
+    serde_json::to_string(&f.ui).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 pub fn find(conn: &Connection, id: Uuid) -> Result<Option<Flow>, StoreError> {
@@ -84,7 +90,7 @@ fn flow_from_row(row: &Row<'_>) -> rusqlite::Result<Flow> {
         request_url: row.get("request_url")?,
         return_to: row.get("return_to")?,
         active: row.get("active")?,
-        ui: serde_json::from_value(get_json(row, "ui")?).map_err(|_| bad("ui"))?,
+        ui: serde_json::from_str(row.get_ref("ui")?.as_str()?).map_err(|_| bad("ui"))?,
         csrf_digest: row.get("csrf_digest")?,
         identity_id: identity_id.and_then(|s| Uuid::parse_str(&s).ok()),
         refresh: row.get("refresh")?,
