@@ -27,11 +27,18 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 const BIN: &str = env!("CARGO_BIN_EXE_postern");
 const PASSWORD: &str = "benchmark passphrase";
 
-/// Given a connection number, makes that connection's request builder.
-/// One round of password work: (raw rate around the logins, logins, raw rate
-/// around the registrations, registrations), per second.
-type Round = (f64, f64, f64, f64);
+/// One round of password work: rates per second, and the share of the
+/// server's core left idle during each credential run.
+struct Round {
+    raw_around_logins: f64,
+    logins: f64,
+    login_idle: f64,
+    raw_around_registrations: f64,
+    registrations: f64,
+    registration_idle: f64,
+}
 
+/// Given a connection number, makes that connection's request builder.
 type RequestMaker = Box<dyn Fn(usize) -> Box<dyn Fn() -> Vec<u8>>>;
 
 fn env_num(name: &str, default: u64) -> u64 {
@@ -56,6 +63,29 @@ fn pin_self() -> bool {
         .stdout(Stdio::null())
         .status()
         .is_ok_and(|s| s.success())
+}
+
+/// CPU 0's (idle + iowait, total) time so far, in jiffies, from /proc/stat.
+fn cpu0_times() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let fields: Vec<u64> = stat
+        .lines()
+        .find(|l| l.starts_with("cpu0 "))
+        .map(|l| {
+            l.split_whitespace()
+                .skip(1)
+                .filter_map(|f| f.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    let idle = fields.get(3).copied().unwrap_or(0) + fields.get(4).copied().unwrap_or(0);
+    (idle, fields.iter().sum())
+}
+
+/// The share of CPU 0's time spent idle since `since` (a `cpu0_times`).
+fn cpu0_idle_since(since: (u64, u64)) -> f64 {
+    let now = cpu0_times();
+    (now.0 - since.0) as f64 / (now.1 - since.1).max(1) as f64
 }
 
 /// Pins the calling thread to `cpu`.
@@ -537,17 +567,26 @@ fn main() {
     for _ in 0..runs {
         // Raw rates measured right before and right after each credential run;
         // the run is compared with their mean, so drift in between cancels.
+        // CPU 0's idle share during each run tells time the server spent
+        // waiting (on the disk, or on the load generator) from time it spent
+        // working.
         let raw_before = raw_rate();
-        let login = local.block_on(&rt, credential_rate(&server.public, secs, 4, true));
+        let idle_from = cpu0_times();
+        let logins = local.block_on(&rt, credential_rate(&server.public, secs, 4, true));
+        let login_idle = cpu0_idle_since(idle_from);
         let raw_between = raw_rate();
-        let reg = local.block_on(&rt, credential_rate(&server.public, secs, 4, false));
+        let idle_from = cpu0_times();
+        let registrations = local.block_on(&rt, credential_rate(&server.public, secs, 4, false));
+        let registration_idle = cpu0_idle_since(idle_from);
         let raw_after = raw_rate();
-        rounds.push((
-            (raw_before + raw_between) / 2.0,
-            login,
-            (raw_between + raw_after) / 2.0,
-            reg,
-        ));
+        rounds.push(Round {
+            raw_around_logins: (raw_before + raw_between) / 2.0,
+            logins,
+            login_idle,
+            raw_around_registrations: (raw_between + raw_after) / 2.0,
+            registrations,
+            registration_idle,
+        });
     }
     let med = |f: &dyn Fn(&Round) -> f64| {
         let mut v: Vec<f64> = rounds.iter().map(f).collect();
@@ -555,15 +594,17 @@ fn main() {
         v[v.len() / 2]
     };
     line(format!(
-        "argon2id m={} KiB, t={}, p={}, 4 connections, medians of {runs} rounds: raw {:.1} hashes/s on CPU 0 (the server's core); logins {:.1}/s, {:.0}% of the raw rate measured just before and after; registrations {:.1}/s, {:.0}%.\n",
+        "argon2id m={} KiB, t={}, p={}, 4 connections, medians of {runs} rounds: raw {:.1} hashes/s on CPU 0 (the server's core); logins {:.1}/s, {:.0}% of the raw rate measured just before and after; registrations {:.1}/s, {:.0}%. CPU 0 idle during logins {:.1}%, during registrations {:.1}%.\n",
         params.memory_kib,
         params.iterations,
         params.parallelism,
-        med(&|r| r.0),
-        med(&|r| r.1),
-        100.0 * med(&|r| r.1 / r.0),
-        med(&|r| r.3),
-        100.0 * med(&|r| r.3 / r.2),
+        med(&|r| r.raw_around_logins),
+        med(&|r| r.logins),
+        100.0 * med(&|r| r.logins / r.raw_around_logins),
+        med(&|r| r.registrations),
+        100.0 * med(&|r| r.registrations / r.raw_around_registrations),
+        100.0 * med(&|r| r.login_idle),
+        100.0 * med(&|r| r.registration_idle),
     ));
 
     // Peak memory under a burst of 200 concurrent logins (the high-water mark is
