@@ -3,7 +3,8 @@
 //! that describe stored state (sessions, courier queue, pool) are read at scrape.
 
 use prometheus::{
-    HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
+    HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
 
 pub struct Metrics {
@@ -17,6 +18,7 @@ pub struct Metrics {
     pub courier_messages: IntGaugeVec,
     pub hashes_in_flight: IntGauge,
     pub db_connections: IntGaugeVec,
+    pub db_wal_syncs: IntCounter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -76,6 +78,10 @@ impl Metrics {
             Opts::new("db_pool_connections", "Database pool connections by state"),
             &["state"],
         )?;
+        let db_wal_syncs = IntCounter::new(
+            "db_wal_syncs_total",
+            "Syncs of the database's write-ahead log to disk (one per durable write)",
+        )?;
         registry.register(Box::new(http_requests.clone()))?;
         registry.register(Box::new(http_duration.clone()))?;
         registry.register(Box::new(logins.clone()))?;
@@ -85,6 +91,7 @@ impl Metrics {
         registry.register(Box::new(courier_messages.clone()))?;
         registry.register(Box::new(hashes_in_flight.clone()))?;
         registry.register(Box::new(db_connections.clone()))?;
+        registry.register(Box::new(db_wal_syncs.clone()))?;
         for status in ["queued", "processing", "sent", "abandoned"] {
             courier_messages.with_label_values(&[status]).set(0);
         }
@@ -99,6 +106,7 @@ impl Metrics {
             courier_messages,
             hashes_in_flight,
             db_connections,
+            db_wal_syncs,
         })
     }
 

@@ -486,6 +486,11 @@ async fn metrics_are_prometheus_text_and_follow_what_happens() {
     assert!(after
         .iter()
         .any(|(n, _)| n == "postern_password_hashes_in_flight"));
+    // The registration and the successful login each waited for a disk sync.
+    assert!(
+        metric(&after, "postern_db_wal_syncs_total")
+            >= metric(&before, "postern_db_wal_syncs_total") + 2.0
+    );
 }
 
 #[tokio::test]

@@ -30,6 +30,9 @@ pub async fn prometheus(state: web::Data<AppState>) -> Result<HttpResponse, ApiE
     m.db_connections
         .with_label_values(&["in_use"])
         .set(i64::from(open.saturating_sub(idle)));
+    let syncs = state.store.wal_syncs();
+    m.db_wal_syncs
+        .inc_by(syncs.saturating_sub(m.db_wal_syncs.get()));
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(m.render()))
