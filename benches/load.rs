@@ -330,7 +330,8 @@ fn seed_import_file(n: u64, hash: &str, path: &std::path::Path) {
     write!(f, "]").unwrap();
 }
 
-/// 100,000 live sessions, straight into the database (tokens kept for the load).
+/// 100,000 live sessions, straight into the database (tokens kept for the load),
+/// with time-ordered UUIDv7 ids like the ones the server issues.
 fn seed_sessions(db: &std::path::Path) -> Vec<String> {
     let mut conn = rusqlite::Connection::open(db).unwrap();
     let ids: Vec<String> = conn
@@ -351,7 +352,7 @@ fn seed_sessions(db: &std::path::Path) -> Vec<String> {
         let mut d = tx.prepare("INSERT INTO session_devices (id, session_id, ip_address, user_agent, location, created_at, updated_at) VALUES (?1, ?2, '127.0.0.1', 'bench', '', ?3, ?3)").unwrap();
         for id in &ids {
             let token = format!("ory_st_{}", postern::crypto::random_alphanumeric(32));
-            let sid = uuid::Uuid::new_v4().to_string();
+            let sid = uuid::Uuid::now_v7().to_string();
             s.execute(rusqlite::params![
                 sid,
                 postern::crypto::digest_hex(token.as_bytes()),
@@ -361,7 +362,7 @@ fn seed_sessions(db: &std::path::Path) -> Vec<String> {
             ])
             .unwrap();
             d.execute(rusqlite::params![
-                uuid::Uuid::new_v4().to_string(),
+                uuid::Uuid::now_v7().to_string(),
                 sid,
                 now
             ])
