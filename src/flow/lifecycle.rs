@@ -9,7 +9,7 @@ use super::{
     FlowType,
 };
 use crate::state::AppState;
-use crate::store::{errors, flows};
+use crate::store::{errors, flows, Pages};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -89,7 +89,9 @@ pub async fn save(state: &AppState, mut flow: Flow) -> Result<Flow, FlowError> {
 async fn find(state: &AppState, id: Uuid, kind: FlowKind) -> Result<Flow, FlowError> {
     // One primary-key lookup: cheaper here than handed to a database thread
     // and back (two context switches on every flow submit and fetch).
-    let flow = state.store.read_here(move |c| flows::find(c, id))?;
+    let flow = state
+        .store
+        .read_here(Pages::Fresh, move |c| flows::find(c, id))?;
     flow.filter(|f| f.kind == kind).ok_or(FlowError::NotFound)
 }
 

@@ -45,9 +45,9 @@ pub async fn to_session(
         Some(hit) => hit,
         None => {
             let hex = crate::crypto::hex_lower(&digest);
-            let found = state
-                .store
-                .read_here(|c| crate::store::whoami::lookup(c, &hex, now))?;
+            let found = state.store.read_here(crate::store::Pages::Mapped, |c| {
+                crate::store::whoami::lookup(c, &hex, now)
+            })?;
             let (session, identity) = found.ok_or_else(unauthorized)?;
             let view = SessionView::new(&session, Some(&identity), state.config.public_base(), now);
             let mut body = serde_json::to_vec(&view).map_err(ApiError::internal)?;
