@@ -456,16 +456,17 @@ fn main() {
         let mut floor64 = 0.0;
         let mut who64 = 0.0;
         local.block_on(&rt, async {
-            let token_maker = |tokens: std::sync::Arc<Vec<String>>| -> RequestMaker {
+            // whoami with a random seeded token, sent after `carrier` (a
+            // header name, or the session cookie's name).
+            let token_maker = |tokens: std::sync::Arc<Vec<String>>,
+                               carrier: &'static str|
+             -> RequestMaker {
                 Box::new(move |_| {
                     let tokens = tokens.clone();
                     Box::new(move || {
                         get(
                             "/sessions/whoami",
-                            &format!(
-                                "X-Session-Token: {}\r\n",
-                                tokens.choose(&mut rand::rng()).unwrap()
-                            ),
+                            &format!("{carrier}{}\r\n", tokens.choose(&mut rand::rng()).unwrap()),
                         )
                     })
                 })
@@ -479,31 +480,17 @@ fn main() {
                 (
                     "`whoami` by `X-Session-Token`",
                     &server.public,
-                    token_maker(tokens.clone()),
+                    token_maker(tokens.clone(), "X-Session-Token: "),
                 ),
                 (
                     "`whoami` by cookie",
                     &server.public,
-                    Box::new({
-                        let tokens = tokens.clone();
-                        move |_| {
-                            let tokens = tokens.clone();
-                            Box::new(move || {
-                                get(
-                                    "/sessions/whoami",
-                                    &format!(
-                                        "Cookie: ory_kratos_session={}\r\n",
-                                        tokens.choose(&mut rand::rng()).unwrap()
-                                    ),
-                                )
-                            })
-                        }
-                    }),
+                    token_maker(tokens.clone(), "Cookie: ory_kratos_session="),
                 ),
                 (
                     "`whoami` by `X-Session-Token`, cache off (`--session-cache-size 0`)",
                     &uncached.public,
-                    token_maker(tokens.clone()),
+                    token_maker(tokens.clone(), "X-Session-Token: "),
                 ),
             ];
             for (name, addr, make) in &cases {

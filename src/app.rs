@@ -221,6 +221,8 @@ pub fn state_for(config: Config, clock: Clock, store: Store) -> anyhow::Result<A
     let login_throttle =
         crate::flow::throttle::LoginThrottle::new(config.login_max_failures, config.login_lockout);
     let session_cache_size = config.session_cache_size;
+    let metrics =
+        Arc::new(crate::metrics::Metrics::new(store.wal_syncs()).context("metrics registry")?);
     let config = Arc::new(config);
     Ok(AppState {
         schemas: config.schemas.clone(),
@@ -230,7 +232,7 @@ pub fn state_for(config: Config, clock: Clock, store: Store) -> anyhow::Result<A
         clock,
         courier: Arc::new(courier),
         login_throttle: Arc::new(login_throttle),
-        metrics: Arc::new(crate::metrics::Metrics::new().context("metrics registry")?),
+        metrics,
         pages: Arc::new(crate::ui::Pages::new().context("page templates")?),
         whoami_cache: Arc::new(crate::session::cache::WhoamiCache::new(session_cache_size)),
     })

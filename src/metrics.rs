@@ -18,7 +18,6 @@ pub struct Metrics {
     pub courier_messages: IntGaugeVec,
     pub hashes_in_flight: IntGauge,
     pub db_connections: IntGaugeVec,
-    pub db_wal_syncs: IntCounter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -28,7 +27,8 @@ impl std::fmt::Debug for Metrics {
 }
 
 impl Metrics {
-    pub fn new() -> Result<Metrics, prometheus::Error> {
+    /// `wal_syncs` is the store's own counter (see `Store::wal_syncs`).
+    pub fn new(wal_syncs: &IntCounter) -> Result<Metrics, prometheus::Error> {
         let registry = Registry::new_custom(Some("postern".into()), None)?;
         let http_requests = IntCounterVec::new(
             Opts::new(
@@ -78,10 +78,6 @@ impl Metrics {
             Opts::new("db_pool_connections", "Database pool connections by state"),
             &["state"],
         )?;
-        let db_wal_syncs = IntCounter::new(
-            "db_wal_syncs_total",
-            "Syncs of the database's write-ahead log to disk (one per durable write)",
-        )?;
         registry.register(Box::new(http_requests.clone()))?;
         registry.register(Box::new(http_duration.clone()))?;
         registry.register(Box::new(logins.clone()))?;
@@ -91,7 +87,7 @@ impl Metrics {
         registry.register(Box::new(courier_messages.clone()))?;
         registry.register(Box::new(hashes_in_flight.clone()))?;
         registry.register(Box::new(db_connections.clone()))?;
-        registry.register(Box::new(db_wal_syncs.clone()))?;
+        registry.register(Box::new(wal_syncs.clone()))?;
         for status in ["queued", "processing", "sent", "abandoned"] {
             courier_messages.with_label_values(&[status]).set(0);
         }
@@ -106,7 +102,6 @@ impl Metrics {
             courier_messages,
             hashes_in_flight,
             db_connections,
-            db_wal_syncs,
         })
     }
 

@@ -105,8 +105,9 @@ pub struct Store {
     /// stores flows, nor `write_unseen`): anything cached from a read made at
     /// an older generation may be stale.
     generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
-    /// Syncs of the WAL file so far (a metric).
-    wal_syncs: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Syncs of the WAL file so far: the `postern_db_wal_syncs_total`
+    /// counter itself, which `metrics.rs` registers for the admin listener.
+    wal_syncs: prometheus::IntCounter,
     /// The threads that run reads (as many as pooled connections).
     workers: crate::workers::Workers,
     /// How long work may wait for a free worker before the request gets 503.
@@ -114,10 +115,16 @@ pub struct Store {
 }
 
 thread_local! {
-    /// Read connections of this thread, per database and way of reading pages
-    /// (see `read_here`).
-    static LOCAL_READERS: std::cell::RefCell<std::collections::HashMap<(PathBuf, Pages), Connection>> =
+    /// Read connections of this thread, per database (see `read_here`).
+    static LOCAL_READERS: std::cell::RefCell<std::collections::HashMap<PathBuf, LocalReaders>> =
         std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// One thread's read connections to one database, opened on first use.
+#[derive(Default)]
+struct LocalReaders {
+    mapped: Option<Connection>,
+    fresh: Option<Connection>,
 }
 
 /// How a `read_here` connection reads database pages.
@@ -139,10 +146,10 @@ pub enum Pages {
 }
 
 /// Per-connection settings. `journal_mode=WAL` persists in the file and is set once
-/// in `open`; the rest must be set on every connection.
+/// in `open`; the rest must be set on every connection. (`synchronous` matters
+/// only to the writer, which sets it: see `Writer`.)
 const CONNECTION_PRAGMAS: &str = "PRAGMA foreign_keys = ON;
-     PRAGMA busy_timeout = 5000;
-     PRAGMA synchronous = FULL;";
+     PRAGMA busy_timeout = 5000;";
 
 /// Map up to 1 GiB of the database file (address space, not memory).
 const MAP_FILE: &str = "PRAGMA mmap_size = 1073741824";
@@ -184,6 +191,9 @@ impl Store {
         let mut conn = Connection::open(path)?;
         conn.execute_batch(CONNECTION_PRAGMAS)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
+        // Migrations commit inside SQLite with the sync (FULL); then the
+        // connection becomes the writer, which syncs by itself.
+        conn.execute_batch("PRAGMA synchronous = FULL")?;
         migrate::run(&mut conn)?;
         // The migrating connection stays on as the writer. A write reads the
         // B-tree pages it changes; mapped, those that are not in its cache come
@@ -226,7 +236,11 @@ impl Store {
             write_thread,
             path: path.to_path_buf(),
             generation: std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0)),
-            wal_syncs: std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0)),
+            wal_syncs: prometheus::IntCounter::new(
+                "db_wal_syncs_total",
+                "Syncs of the database's write-ahead log to disk (one per durable write)",
+            )
+            .map_err(|e| StoreError::Corrupt(format!("sync counter: {e}")))?,
             workers,
             wait: options.connection_timeout,
         })
@@ -345,7 +359,7 @@ impl Store {
                 }
                 if durable {
                     sync(wal)?;
-                    wal_syncs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    wal_syncs.inc();
                 }
                 Ok(out)
             })();
@@ -358,9 +372,10 @@ impl Store {
         self.on(&self.write_thread, work).await?
     }
 
-    /// How many times the WAL file has been synced (once per durable write).
-    pub fn wal_syncs(&self) -> u64 {
-        self.wal_syncs.load(std::sync::atomic::Ordering::Relaxed)
+    /// The count of WAL syncs (once per durable write), as a Prometheus
+    /// counter for the metrics registry.
+    pub fn wal_syncs(&self) -> &prometheus::IntCounter {
+        &self.wal_syncs
     }
 
     /// The current write generation (see `generation`).
@@ -382,8 +397,16 @@ impl Store {
     ) -> Result<T, StoreError> {
         LOCAL_READERS.with(|readers| {
             let mut readers = readers.borrow_mut();
-            let key = (self.path.clone(), pages);
-            if !readers.contains_key(&key) {
+            // The path is cloned once per thread, not on every check.
+            if !readers.contains_key(&self.path) {
+                readers.insert(self.path.clone(), LocalReaders::default());
+            }
+            let mine = readers.get_mut(&self.path).ok_or(StoreError::Blocking)?;
+            let slot = match pages {
+                Pages::Mapped => &mut mine.mapped,
+                Pages::Fresh => &mut mine.fresh,
+            };
+            if slot.is_none() {
                 let conn = Connection::open_with_flags(
                     &self.path,
                     rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
@@ -392,9 +415,9 @@ impl Store {
                 if pages == Pages::Mapped {
                     conn.execute_batch(MAP_FILE)?;
                 }
-                readers.insert(key.clone(), conn);
+                *slot = Some(conn);
             }
-            match readers.get(&key) {
+            match slot {
                 Some(conn) => f(conn),
                 None => Err(StoreError::Blocking),
             }
@@ -471,14 +494,14 @@ mod tests {
             Ok::<i64, StoreError>(tx.query_row("PRAGMA synchronous", [], |r| r.get(0))?)
         };
         // 1 = NORMAL: no commit waits for the disk inside SQLite...
-        let before = store.wal_syncs();
+        let before = store.wal_syncs().get();
         assert_eq!(store.write_relaxed(mode).await.unwrap(), 1);
-        assert_eq!(store.wal_syncs(), before);
+        assert_eq!(store.wal_syncs().get(), before);
         // ...a durable write syncs the log itself before it returns.
         assert_eq!(store.write(mode).await.unwrap(), 1);
-        assert_eq!(store.wal_syncs(), before + 1);
+        assert_eq!(store.wal_syncs().get(), before + 1);
         assert_eq!(store.write_unseen(mode).await.unwrap(), 1);
-        assert_eq!(store.wal_syncs(), before + 2);
+        assert_eq!(store.wal_syncs().get(), before + 2);
         // A write that fails commits nothing and syncs nothing.
         let failed = store
             .write(|tx| -> Result<(), StoreError> {
@@ -487,7 +510,7 @@ mod tests {
             })
             .await;
         assert!(failed.is_err());
-        assert_eq!(store.wal_syncs(), before + 2);
+        assert_eq!(store.wal_syncs().get(), before + 2);
         assert_eq!(count(&store).await, 0);
     }
 

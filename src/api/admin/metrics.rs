@@ -30,17 +30,6 @@ pub async fn prometheus(state: web::Data<AppState>) -> Result<HttpResponse, ApiE
     m.db_connections
         .with_label_values(&["in_use"])
         .set(i64::from(open.saturating_sub(idle)));
-    {
-        // The counter catches up with the store's count; two scrapes at once
-        // must not both add the same syncs.
-        static CATCH_UP: std::sync::Mutex<()> = std::sync::Mutex::new(());
-        let _one_at_a_time = CATCH_UP
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let syncs = state.store.wal_syncs();
-        m.db_wal_syncs
-            .inc_by(syncs.saturating_sub(m.db_wal_syncs.get()));
-    }
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(m.render()))
