@@ -9,7 +9,7 @@ use super::{
     FlowType,
 };
 use crate::state::AppState;
-use crate::store::{errors, flows, Pages};
+use crate::store::{errors, flows};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -67,12 +67,10 @@ pub fn new_flow(
     }
 }
 
+/// Stores a new flow: with the next write, within `FLUSH_AFTER` (see
+/// `store/pending.rs`); lookups see it at once.
 pub async fn insert(state: &AppState, flow: Flow) -> Result<Flow, FlowError> {
-    let stored = flow.clone();
-    state
-        .store
-        .write_relaxed(move |tx| flows::insert(tx, &stored))
-        .await?;
+    state.store.insert_flow_soon(flow.clone());
     Ok(flow)
 }
 
@@ -87,11 +85,7 @@ pub async fn save(state: &AppState, mut flow: Flow) -> Result<Flow, FlowError> {
 }
 
 async fn find(state: &AppState, id: Uuid, kind: FlowKind) -> Result<Flow, FlowError> {
-    // One primary-key lookup: cheaper here than handed to a database thread
-    // and back (two context switches on every flow submit and fetch).
-    let flow = state
-        .store
-        .read_here(Pages::Fresh, move |c| flows::find(c, id))?;
+    let flow = state.store.find_flow(id)?;
     flow.filter(|f| f.kind == kind).ok_or(FlowError::NotFound)
 }
 

@@ -342,7 +342,7 @@ pub async fn link_target(
     code: &str,
 ) -> Result<String, FlowError> {
     let id = flow_id.ok_or(FlowError::NotFound)?;
-    let flow = state.store.read(move |c| flows::find(c, id)).await?;
+    let flow = state.store.find_flow(id)?;
     let flow = flow
         .filter(|f| f.kind == FlowKind::Verification)
         .ok_or(FlowError::NotFound)?;

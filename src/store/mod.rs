@@ -14,6 +14,7 @@ pub mod errors;
 pub mod flows;
 pub mod identities;
 pub mod migrate;
+mod pending;
 pub mod sessions;
 #[cfg(debug_assertions)]
 mod unseen;
@@ -108,6 +109,8 @@ pub struct Store {
     /// Syncs of the WAL file so far: the `postern_db_wal_syncs_total`
     /// counter itself, which `metrics.rs` registers for the admin listener.
     wal_syncs: prometheus::IntCounter,
+    /// New flows not yet written (`pending.rs`).
+    pending: std::sync::Arc<pending::Pending>,
     /// The threads that run reads (as many as pooled connections).
     workers: crate::workers::Workers,
     /// How long work may wait for a free worker before the request gets 503.
@@ -241,6 +244,7 @@ impl Store {
                 "Syncs of the database's write-ahead log to disk (one per durable write)",
             )
             .map_err(|e| StoreError::Corrupt(format!("sync counter: {e}")))?,
+            pending: std::sync::Arc::default(),
             workers,
             wait: options.connection_timeout,
         })
@@ -339,6 +343,7 @@ impl Store {
         let writer = self.writer.clone();
         let generation = self.generation.clone();
         let wal_syncs = self.wal_syncs.clone();
+        let pending = self.pending.clone();
         let work = move || {
             // Only the write thread takes this lock, so it never waits; a
             // write that panicked has been rolled back by the transaction's drop.
@@ -352,8 +357,11 @@ impl Store {
                 let tx = conn
                     .transaction_with_behavior(TransactionBehavior::Immediate)
                     .map_err(StoreError::from)?;
+                // New flows first: everything after them may refer to them.
+                let flows = pending.write_into(&tx)?;
                 let out = f(&tx)?;
                 tx.commit().map_err(StoreError::from)?;
+                pending.written(&flows);
                 if seen {
                     generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 }
@@ -440,7 +448,8 @@ impl Store {
 mod tests {
     use super::{Pages, Store, StoreError, StoreOptions};
 
-    fn open() -> (tempfile::TempDir, Store) {
+    /// A store on a new file in a temporary directory (kept while it lives).
+    pub(super) fn open() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("t.sqlite"), &StoreOptions::default()).unwrap();
         (dir, store)
