@@ -259,6 +259,22 @@ fn expired(expired_at: OffsetDateTime, now: OffsetDateTime) -> ApiError {
     .with_message("self-service flow expired")
 }
 
+/// The body of a successful login or registration (the spec's
+/// `successfulNativeLogin` / `successfulNativeRegistration`, or the browser's
+/// JSON answer), serialized straight from the views: building a
+/// `serde_json::Value` first cost the HTTP thread twice as much.
+#[derive(serde::Serialize)]
+struct AuthenticatedBody<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session: Option<crate::session::SessionView<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    identity: Option<crate::identity::view::IdentityView<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session_token: Option<&'a str>,
+    /// `null` when there is nothing to continue with (Kratos's API flows).
+    continue_with: Option<Vec<serde_json::Value>>,
+}
+
 /// A successful login or registration: cookie + 303 for browsers, JSON for SPAs
 /// (`continue_with: redirect_browser_to`) and native apps (`session_token`).
 pub fn authenticated(
@@ -282,42 +298,30 @@ pub fn authenticated(
         ),
         Issued::Nothing => (None, None),
     };
-    let mut body = serde_json::Map::new();
-    if let Some(s) = session {
-        body.insert(
-            "session".into(),
-            json!(SessionView::new(s, Some(&auth.identity), base, now)),
-        );
-    }
-    if registration {
-        body.insert(
-            "identity".into(),
-            json!(IdentityView::new(&auth.identity, base, Visibility::Public)),
-        );
-    }
+    let mut body = AuthenticatedBody {
+        session: session.map(|s| SessionView::new(s, Some(&auth.identity), base, now)),
+        identity: registration.then(|| IdentityView::new(&auth.identity, base, Visibility::Public)),
+        session_token: None,
+        continue_with: None,
+    };
     if auth.flow.flow_type == FlowType::Api {
         // Kratos: registration's session hook adds `set_ory_session_token`; a login
         // without other items answers `continue_with: null`.
         let mut items = Vec::new();
         if let Some(t) = &token {
-            body.insert("session_token".into(), json!(t));
+            body.session_token = Some(t);
             if registration {
                 items.push(json!({"action": "set_ory_session_token", "ory_session_token": t}));
             }
         }
         items.extend(auth.continue_with.iter().cloned());
-        let continue_with = if items.is_empty() {
-            serde_json::Value::Null
-        } else {
-            json!(items)
-        };
-        body.insert("continue_with".into(), continue_with);
+        body.continue_with = (!items.is_empty()).then_some(items);
         return HttpResponse::Ok().json(body);
     }
     let mut resp = if ctx.wants_json {
         let mut items = auth.continue_with.clone();
         items.push(json!({"action": "redirect_browser_to", "redirect_browser_to": auth.return_to}));
-        body.insert("continue_with".into(), json!(items));
+        body.continue_with = Some(items);
         HttpResponse::Ok().json(body)
     } else {
         see_other(auth.verification_ui.as_deref().unwrap_or(&auth.return_to)).finish()
