@@ -582,16 +582,19 @@ fn main() {
             registration_idle,
         });
     }
-    let med = |f: &dyn Fn(&Round) -> f64| {
+    let sorted = |f: &dyn Fn(&Round) -> f64| {
         let mut v: Vec<f64> = rounds.iter().map(f).collect();
         v.sort_by(f64::total_cmp);
+        v
+    };
+    let med = |f: &dyn Fn(&Round) -> f64| {
+        let v = sorted(f);
         v[v.len() / 2]
     };
     // Every round's ratio, lowest first: the median alone hides the spread.
     let each = |f: &dyn Fn(&Round) -> f64| {
-        let mut v: Vec<f64> = rounds.iter().map(f).collect();
-        v.sort_by(f64::total_cmp);
-        v.iter()
+        sorted(f)
+            .iter()
             .map(|x| format!("{:.1}", 100.0 * x))
             .collect::<Vec<_>>()
             .join(", ")

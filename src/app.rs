@@ -189,9 +189,13 @@ impl Application {
             let _ = worker.await;
         }
         let _ = cleanup.await;
+        // Flows opened in the last moments still wait for a write
+        // (store/pending.rs); no request can add one any more.
+        let flushed = state.store.flush_flows().await;
 
         p.context("public server")?;
         a.context("admin server")?;
+        flushed.context("writing new flows")?;
         drop(state);
         drop(_ephemeral);
         Ok(())

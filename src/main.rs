@@ -81,14 +81,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     let app = Application::build(config, Clock::system()).await?;
     let (public, admin) = app.handles();
-    let store = app.state().store.clone();
     let server = actix_web::rt::spawn(app.run_until_stopped());
     shutdown_signal().await;
     tracing::info!("shutting down: finishing in-flight requests");
     futures_util::future::join(public.stop(true), admin.stop(true)).await;
     server.await.context("server task")??;
-    // Flows opened in the last moments wait for a write (store/pending.rs).
-    store.flush_flows().await.context("writing new flows")?;
     tracing::info!("stopped");
     Ok(())
 }

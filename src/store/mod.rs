@@ -131,7 +131,7 @@ struct LocalReaders {
 }
 
 /// How a `read_here` connection reads database pages.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pages {
     /// From a mapping of the database file: straight from the OS page cache,
     /// without a pread() and copy per page (a third off a session check that
@@ -392,9 +392,10 @@ impl Store {
     }
 
     /// Runs a short read on this thread's own connection, without the blocking
-    /// pool's hand-off. Only for one indexed query that takes microseconds
-    /// (the session check, a flow lookup): it costs less to run it here than
-    /// to move it to another thread and back. WAL readers are never blocked by
+    /// pool's hand-off. Only for a few indexed point queries that take
+    /// microseconds (the session check, a flow lookup, the login's credential
+    /// lookup): they cost less to run here than to move to another thread and
+    /// back. WAL readers are never blocked by
     /// writers, and the connection is private, so nothing here waits on a pool.
     ///
     /// `Pages` says how the connection reads pages, by how fresh the data is.

@@ -52,7 +52,13 @@ impl Pending {
     /// dropped (as a crash would) and only this write fails: a flow that
     /// cannot be written must not fail every write after it.
     pub(super) fn write_into(&self, tx: &Transaction<'_>) -> Result<Vec<Uuid>, StoreError> {
-        let waiting: Vec<Flow> = self.lock().values().cloned().collect();
+        let waiting: Vec<Flow> = {
+            let flows = self.lock();
+            if flows.is_empty() {
+                return Ok(Vec::new());
+            }
+            flows.values().cloned().collect()
+        };
         let ids: Vec<Uuid> = waiting.iter().map(|f| f.id).collect();
         if let Err(e) = waiting.iter().try_for_each(|f| flows::insert(tx, f)) {
             tracing::error!(error = %e, flows = ids.len(), "cannot write new flows; dropping them");
@@ -112,9 +118,7 @@ impl Store {
         self.write_relaxed(|_| Ok::<_, StoreError>(())).await
     }
 
-    /// A flow by id, waiting or stored, read on this thread (`read_here`): one
-    /// primary-key lookup costs less here than a hand-off to a database thread
-    /// and back.
+    /// A flow by id, waiting or stored (the database read is a `read_here`).
     pub fn find_flow(&self, id: Uuid) -> Result<Option<Flow>, StoreError> {
         if let Some(flow) = self.pending.lock().get(&id) {
             return Ok(Some(flow.clone()));
