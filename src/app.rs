@@ -51,7 +51,7 @@ impl Application {
         let public_addr = public_listener.local_addr()?;
         let admin_addr = admin_listener.local_addr()?;
         if !config.public_base_url_explicit {
-            config.public_base_url = derived_base_url(public_addr)?;
+            config.set_public_base_url(derived_base_url(public_addr)?);
         }
 
         let workers = config.workers;

@@ -301,6 +301,9 @@ pub struct Config {
     pub flow_lifespan: time::Duration,
     pub session_lifespan: time::Duration,
     default_return_url: Option<Url>,
+    /// `default_return_url`, or the UI's welcome page: resolved once (and again
+    /// when the public base URL changes) rather than parsed on every request.
+    resolved_return_url: Url,
     pub allowed_return_urls: Vec<Url>,
     ui_url: Option<Url>,
     pub cookie_domain: Option<String>,
@@ -349,12 +352,13 @@ impl TryFrom<ServeArgs> for Config {
             Some(u) => normalize_base(u.clone()),
             None => derived_base_url(args.public_listen)?,
         };
-        Ok(Config {
+        let mut config = Config {
             db: args.db,
             ephemeral: args.ephemeral,
             public_listen: args.public_listen,
             admin_listen: args.admin_listen,
             public_base_url_explicit: args.public_base_url.is_some(),
+            resolved_return_url: public_base_url.clone(),
             public_base_url,
             schemas: Arc::new(schemas),
             hash_params,
@@ -406,7 +410,9 @@ impl TryFrom<ServeArgs> for Config {
             cleanup_interval: args.cleanup_interval,
             serve_ui: !args.no_ui,
             session_cache_size: args.session_cache_size,
-        })
+        };
+        config.resolve_return_url();
+        Ok(config)
     }
 }
 
@@ -510,15 +516,26 @@ impl Config {
     }
 
     /// Where browsers land when nothing else applies.
-    pub fn default_return_url(&self) -> Url {
-        self.default_return_url.clone().unwrap_or_else(|| {
+    pub fn default_return_url(&self) -> &Url {
+        &self.resolved_return_url
+    }
+
+    /// Sets the public base URL (once the listener is bound, port 0 becomes
+    /// the real port) and what depends on it.
+    pub fn set_public_base_url(&mut self, url: Url) {
+        self.public_base_url = url;
+        self.resolve_return_url();
+    }
+
+    fn resolve_return_url(&mut self) {
+        self.resolved_return_url = self.default_return_url.clone().unwrap_or_else(|| {
             Url::parse(&self.ui_page("welcome")).unwrap_or_else(|_| self.public_base_url.clone())
-        })
+        });
     }
 
     pub fn return_to_policy(&self) -> crate::flow::return_to::ReturnToPolicy {
         crate::flow::return_to::ReturnToPolicy::new(
-            self.default_return_url(),
+            self.default_return_url().clone(),
             &self.public_base_url,
             self.allowed_return_urls.clone(),
         )
@@ -539,6 +556,19 @@ mod tests {
         all.extend_from_slice(args);
         let serve = ServeArgs::try_parse_from(all).map_err(|e| e.to_string())?;
         Config::try_from(serve).map_err(|e| format!("{e:#}"))
+    }
+
+    #[test]
+    fn the_default_return_url_follows_the_bound_address_unless_configured() {
+        let mut c = parse(&["--public-listen", "127.0.0.1:0"]).unwrap();
+        c.set_public_base_url(Url::parse("http://127.0.0.1:4455/").unwrap());
+        assert_eq!(
+            c.default_return_url().as_str(),
+            "http://127.0.0.1:4455/ui/welcome"
+        );
+        let mut c = parse(&["--default-return-url", "https://app.example/home"]).unwrap();
+        c.set_public_base_url(Url::parse("http://127.0.0.1:4455/").unwrap());
+        assert_eq!(c.default_return_url().as_str(), "https://app.example/home");
     }
 
     #[test]
