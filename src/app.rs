@@ -213,8 +213,10 @@ pub fn state_for(config: Config, clock: Clock, store: Store) -> anyhow::Result<A
         .key_file
         .clone()
         .unwrap_or_else(|| crate::config::default_key_file(&config.db));
-    let secrets = crate::secret_box::SecretBox::load_or_create(&key_file)
-        .context("--key-file: the key that seals stored mail bodies")?;
+    let key = crate::secret_box::load_or_create_key(&key_file)
+        .context("--key-file: the key that seals stored mail bodies and keys code digests")?;
+    let secrets = crate::secret_box::SecretBox::from_key(&key);
+    let code_key = crate::flow::code::CodeKey::derive(&key);
     let courier = crate::courier::Courier::new(
         templates,
         secrets,
@@ -229,6 +231,7 @@ pub fn state_for(config: Config, clock: Clock, store: Store) -> anyhow::Result<A
         Arc::new(crate::metrics::Metrics::new(store.wal_syncs()).context("metrics registry")?);
     let config = Arc::new(config);
     Ok(AppState {
+        code_key,
         schemas: config.schemas.clone(),
         config,
         store,

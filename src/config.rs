@@ -215,7 +215,7 @@ pub struct ServeArgs {
     /// Do not serve the built-in self-service pages under /ui/ (use --ui-url for your own).
     #[arg(long, env = "POSTERN_NO_UI")]
     pub no_ui: bool,
-    /// Key that seals stored mail bodies (default: `<db>.key`, created on first start). Back it up with the database.
+    /// Key that seals stored mail bodies and keys the digests of codes (default: `<db>.key`, created on first start). Back it up with the database.
     #[arg(long, env = "POSTERN_KEY_FILE")]
     pub key_file: Option<PathBuf>,
     /// Keep the identity's other sessions when its password changes (default: revoke them).

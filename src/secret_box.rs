@@ -2,7 +2,8 @@
 //! outbox mail bodies carry recovery and verification codes until they are
 //! delivered. They are sealed with XChaCha20-Poly1305 under a random key kept in
 //! a file beside the database (`<db>.key`, mode 0600), so a copy of the database
-//! alone reveals no code. Back the key file up with the database.
+//! alone reveals no code. (The same key, through a derived one, keys the stored
+//! digests of codes: see `flow::code`.) Back the key file up with the database.
 
 use crate::crypto;
 use anyhow::Context;
@@ -24,32 +25,33 @@ impl std::fmt::Debug for SecretBox {
     }
 }
 
+/// Reads the key file, creating it with a fresh random key on first start. The
+/// key seals mail bodies (`SecretBox`) and keys the digests of one-time codes
+/// (`flow::code::CodeKey`).
+pub fn load_or_create_key(path: &Path) -> anyhow::Result<[u8; 32]> {
+    if let Ok(text) = std::fs::read_to_string(path) {
+        return crypto::b64_std_decode(text.trim())
+            .and_then(|b| b.try_into().ok())
+            .with_context(|| format!("the key file {} is not a Postern key", path.display()));
+    }
+    let key = crypto::random_bytes::<32>();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot create the key file {}", path.display()))?;
+    file.write_all(crypto::b64_std(&key).as_bytes())?;
+    file.sync_all()?;
+    Ok(key)
+}
+
 impl SecretBox {
     pub fn from_key(key: &[u8; 32]) -> SecretBox {
         SecretBox {
             cipher: XChaCha20Poly1305::new(key.into()),
         }
-    }
-
-    /// Reads the key file, creating it with a fresh random key on first start.
-    pub fn load_or_create(path: &Path) -> anyhow::Result<SecretBox> {
-        if let Ok(text) = std::fs::read_to_string(path) {
-            let key: [u8; 32] = crypto::b64_std_decode(text.trim())
-                .and_then(|b| b.try_into().ok())
-                .with_context(|| format!("the key file {} is not a Postern key", path.display()))?;
-            return Ok(SecretBox::from_key(&key));
-        }
-        let key = crypto::random_bytes::<32>();
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options
-            .open(path)
-            .with_context(|| format!("cannot create the key file {}", path.display()))?;
-        file.write_all(crypto::b64_std(&key).as_bytes())?;
-        file.sync_all()?;
-        Ok(SecretBox::from_key(&key))
     }
 
     pub fn seal(&self, plaintext: &str) -> String {
@@ -103,8 +105,8 @@ mod tests {
     fn key_file_is_created_once_and_reused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db.key");
-        let a = SecretBox::load_or_create(&path).unwrap();
-        let b = SecretBox::load_or_create(&path).unwrap();
+        let a = SecretBox::from_key(&load_or_create_key(&path).unwrap());
+        let b = SecretBox::from_key(&load_or_create_key(&path).unwrap());
         assert_eq!(b.open(&a.seal("x")).as_deref(), Some("x"));
         #[cfg(unix)]
         {
@@ -115,6 +117,6 @@ mod tests {
             );
         }
         std::fs::write(&path, "garbage").unwrap();
-        assert!(SecretBox::load_or_create(&path).is_err());
+        assert!(load_or_create_key(&path).is_err());
     }
 }

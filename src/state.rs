@@ -17,6 +17,8 @@ pub struct AppState {
     pub hasher: Hasher,
     pub clock: Clock,
     pub courier: Arc<Courier>,
+    /// Keys the stored digests of recovery and verification codes.
+    pub code_key: crate::flow::code::CodeKey,
     pub login_throttle: Arc<crate::flow::throttle::LoginThrottle>,
     pub metrics: Arc<crate::metrics::Metrics>,
     pub pages: Arc<crate::ui::Pages>,

@@ -1,6 +1,12 @@
 //! One-time codes for recovery and verification: six random digits, stored as a
-//! digest bound to their flow, single use, expiring after `--code-lifespan`, and
-//! at most five wrong guesses per flow before a new code must be requested.
+//! keyed digest bound to their flow, single use, expiring after
+//! `--code-lifespan`, and at most five wrong guesses per flow before a new code
+//! must be requested.
+//!
+//! The digest is an HMAC under a key derived from the key file, not a plain
+//! hash: a code has only a million values, so a plain SHA-256 of it in a copy
+//! of the database gave the code away in a million hashes (milliseconds), and
+//! with it the account, for as long as the code lived.
 
 use super::Flow;
 use crate::crypto;
@@ -26,8 +32,45 @@ impl std::fmt::Debug for NewCode {
     }
 }
 
-fn digest(flow_id: Uuid, code: &str) -> String {
-    crypto::digest_hex(format!("{flow_id}:{code}").as_bytes())
+/// The key code digests are made with, derived from the key file's key so
+/// that it is never the key that seals mail bodies.
+#[derive(Clone)]
+pub struct CodeKey([u8; 32]);
+
+impl CodeKey {
+    pub fn derive(master: &[u8; 32]) -> CodeKey {
+        CodeKey(crypto::keyed_digest(
+            master,
+            b"postern one-time code digests v1",
+        ))
+    }
+}
+
+impl std::fmt::Debug for CodeKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CodeKey(<key>)")
+    }
+}
+
+/// Marks keyed digests; a stored digest without it is a plain SHA-256 written
+/// before keyed digests existed (see `matches`).
+const KEYED: &str = "hmac-sha256:";
+
+fn digest(key: &CodeKey, flow_id: Uuid, code: &str) -> String {
+    let mac = crypto::keyed_digest(&key.0, format!("{flow_id}:{code}").as_bytes());
+    format!("{KEYED}{}", crypto::hex_lower(&mac))
+}
+
+/// Whether `submitted` is the code behind `stored`, in constant time. Codes
+/// issued by an older Postern (plain SHA-256) still work until they expire,
+/// so that an upgrade does not void the codes in users' inboxes.
+fn matches(key: &CodeKey, stored: &str, flow_id: Uuid, submitted: &str) -> bool {
+    let wanted = if stored.starts_with(KEYED) {
+        digest(key, flow_id, submitted)
+    } else {
+        crypto::digest_hex(format!("{flow_id}:{submitted}").as_bytes())
+    };
+    crypto::constant_time_eq(stored.as_bytes(), wanted.as_bytes())
 }
 
 pub struct CodeTarget<'a> {
@@ -38,14 +81,19 @@ pub struct CodeTarget<'a> {
     pub issued_by_admin: bool,
 }
 
-pub fn generate(target: CodeTarget<'_>, now: OffsetDateTime, lifespan: time::Duration) -> NewCode {
+pub fn generate(
+    key: &CodeKey,
+    target: CodeTarget<'_>,
+    now: OffsetDateTime,
+    lifespan: time::Duration,
+) -> NewCode {
     let plaintext = format!("{:06}", rand::rng().random_range(0..1_000_000u32));
     NewCode {
         stored: StoredCode {
             id: Uuid::now_v7(),
             flow_id: target.flow_id,
             kind: target.kind.to_owned(),
-            code_digest: digest(target.flow_id, &plaintext),
+            code_digest: digest(key, target.flow_id, &plaintext),
             identity_id: target.identity_id,
             address: target.address.to_owned(),
             via: "email".into(),
@@ -70,6 +118,7 @@ pub enum CodeCheck {
 /// flow (the caller saves the flow), and uses the code up if it matches, so two
 /// concurrent submissions of one code cannot both succeed.
 pub fn check(
+    key: &CodeKey,
     conn: &rusqlite::Connection,
     flow: &mut Flow,
     kind: &str,
@@ -87,10 +136,10 @@ pub fn check(
         codes::invalidate_for_flow(conn, flow.id, now)?;
         return Ok(CodeCheck::TooManyAttempts);
     }
-    let wanted = digest(flow.id, submitted.trim());
+    let submitted = submitted.trim();
     let matching = codes::usable(conn, flow.id, kind, now)?
         .into_iter()
-        .find(|c| crypto::constant_time_eq(c.code_digest.as_bytes(), wanted.as_bytes()));
+        .find(|c| matches(key, &c.code_digest, flow.id, submitted));
     match matching {
         Some(code) if codes::mark_used(conn, code.id, now)? => Ok(CodeCheck::Valid(code)),
         _ => Ok(CodeCheck::Invalid),
@@ -106,30 +155,62 @@ pub fn reset_attempts(flow: &mut Flow) {
 mod tests {
     use super::*;
 
+    fn target(flow_id: Uuid) -> CodeTarget<'static> {
+        CodeTarget {
+            flow_id,
+            kind: "recovery",
+            identity_id: None,
+            address: "a@b.c",
+            issued_by_admin: false,
+        }
+    }
+
     #[test]
-    fn codes_are_six_digits_and_stored_only_as_a_digest() {
+    fn codes_are_six_digits_and_stored_only_as_a_keyed_digest() {
+        let key = CodeKey::derive(&[7u8; 32]);
         let flow = Uuid::now_v7();
         let now = time::OffsetDateTime::UNIX_EPOCH;
-        let c = generate(
-            CodeTarget {
-                flow_id: flow,
-                kind: "recovery",
-                identity_id: None,
-                address: "a@b.c",
-                issued_by_admin: false,
-            },
-            now,
-            time::Duration::hours(1),
-        );
+        let c = generate(&key, target(flow), now, time::Duration::hours(1));
         assert_eq!(c.plaintext.len(), 6);
         assert!(c.plaintext.chars().all(|ch| ch.is_ascii_digit()));
         assert!(!c.stored.code_digest.contains(&c.plaintext));
-        assert_eq!(c.stored.code_digest, digest(flow, &c.plaintext));
-        assert_ne!(
-            c.stored.code_digest,
-            digest(Uuid::now_v7(), &c.plaintext),
+        assert!(matches(&key, &c.stored.code_digest, flow, &c.plaintext));
+        let wrong = format!(
+            "{:06}",
+            (c.plaintext.parse::<u32>().unwrap() + 1) % 1_000_000
+        );
+        assert!(!matches(&key, &c.stored.code_digest, flow, &wrong));
+        assert!(
+            !matches(&key, &c.stored.code_digest, Uuid::now_v7(), &c.plaintext),
             "bound to its flow"
         );
         assert!(!format!("{c:?}").contains(&c.plaintext));
+    }
+
+    #[test]
+    fn a_copy_of_the_database_without_the_key_file_cannot_test_codes() {
+        let key = CodeKey::derive(&[7u8; 32]);
+        let flow = Uuid::now_v7();
+        let c = generate(
+            &key,
+            target(flow),
+            time::OffsetDateTime::UNIX_EPOCH,
+            time::Duration::hours(1),
+        );
+        // Not the plain digest an attacker could compute for each of the
+        // million codes, and not reproducible under another key.
+        let plain = crypto::digest_hex(format!("{flow}:{}", c.plaintext).as_bytes());
+        assert!(!c.stored.code_digest.contains(&plain));
+        let other = CodeKey::derive(&[8u8; 32]);
+        assert!(!matches(&other, &c.stored.code_digest, flow, &c.plaintext));
+    }
+
+    #[test]
+    fn codes_stored_before_keyed_digests_still_match_until_they_expire() {
+        let key = CodeKey::derive(&[7u8; 32]);
+        let flow = Uuid::now_v7();
+        let legacy = crypto::digest_hex(format!("{flow}:123456").as_bytes());
+        assert!(matches(&key, &legacy, flow, "123456"));
+        assert!(!matches(&key, &legacy, flow, "123457"));
     }
 }

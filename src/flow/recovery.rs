@@ -163,6 +163,7 @@ async fn send(state: &AppState, mut flow: Flow, email: &str) -> Result<Flow, Flo
     let (template, code, data): (_, Option<NewCode>, _) = match owner {
         Some(identity_id) => {
             let c = code::generate(
+                &state.code_key,
                 CodeTarget {
                     flow_id: flow.id,
                     kind: "recovery",
@@ -228,7 +229,7 @@ async fn recover(
     let result = state
         .store
         .write(move |tx| {
-            let found = match code::check(tx, &mut flow, "recovery", &code, now)? {
+            let found = match code::check(&st.code_key, tx, &mut flow, "recovery", &code, now)? {
                 CodeCheck::Valid(c) => c,
                 other => {
                     flow.ui.messages.push(match other {
@@ -320,6 +321,7 @@ pub async fn create_for_identity(
         .map(|a| a.value.clone())
         .unwrap_or_default();
     let c = code::generate(
+        &state.code_key,
         CodeTarget {
             flow_id: flow.id,
             kind: "recovery",

@@ -109,6 +109,7 @@ impl Sending {
         let (template, code, data) = match owner {
             Some(identity_id) => {
                 let code = code::generate(
+                    &state.code_key,
                     CodeTarget {
                         flow_id,
                         kind: "verification",
@@ -291,10 +292,11 @@ async fn verify(state: &AppState, mut flow: Flow, code: String) -> Result<Flow, 
         .return_to
         .clone()
         .unwrap_or_else(|| state.config.default_return_url().to_string());
+    let code_key = state.code_key.clone();
     state
         .store
         .write(move |tx| {
-            match code::check(tx, &mut flow, "verification", &code, now)? {
+            match code::check(&code_key, tx, &mut flow, "verification", &code, now)? {
                 CodeCheck::Valid(c) => {
                     if let Some(identity_id) = c.identity_id {
                         addresses::set_verified(tx, identity_id, &c.via, &c.address, now)?;
