@@ -136,7 +136,7 @@ impl Application {
             public = %public_addr,
 
             admin = %admin_addr,
-            public_base_url = %state.config.public_base_url,
+            public_base_url = %state.config.public_base_url(),
             db = %state.store.path().display(),
             "Postern is listening"
         );

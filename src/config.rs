@@ -288,8 +288,10 @@ pub struct Config {
     pub ephemeral: bool,
     pub public_listen: SocketAddr,
     pub admin_listen: SocketAddr,
-    /// Resolved once the public listener is bound (port 0 becomes the real port).
-    pub public_base_url: Url,
+    /// Resolved once the public listener is bound (port 0 becomes the real
+    /// port): set it with `set_public_base_url`, which also re-resolves what
+    /// depends on it.
+    public_base_url: Url,
     pub public_base_url_explicit: bool,
     pub schemas: Arc<SchemaRegistry>,
     pub hash_params: HashParams,
@@ -518,6 +520,10 @@ impl Config {
     /// Where browsers land when nothing else applies.
     pub fn default_return_url(&self) -> &Url {
         &self.resolved_return_url
+    }
+
+    pub fn public_base_url(&self) -> &Url {
+        &self.public_base_url
     }
 
     /// Sets the public base URL (once the listener is bound, port 0 becomes

@@ -33,7 +33,7 @@ fn is_loopback(url: &Url) -> bool {
 }
 
 pub fn browser_warnings(config: &Config) -> Vec<String> {
-    let base = &config.public_base_url;
+    let base = config.public_base_url();
     let https = base.scheme() == "https";
     let mut out = Vec::new();
     if !https && !is_loopback(base) {

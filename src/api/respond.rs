@@ -242,7 +242,7 @@ pub fn to_api_error(state: &AppState, err: FlowError) -> ApiError {
 /// `<public>/self-service/login/browser?refresh=true&return_to=…`.
 pub fn refresh_login_url(state: &AppState, return_to: &str) -> String {
     let mut url = url::Url::parse(&state.config.public_url("self-service/login/browser"))
-        .unwrap_or_else(|_| state.config.public_base_url.clone());
+        .unwrap_or_else(|_| state.config.public_base_url().clone());
     url.query_pairs_mut()
         .append_pair("refresh", "true")
         .append_pair("return_to", return_to);
@@ -392,7 +392,7 @@ pub fn settings_saved(
 /// `<public>/self-service/login/browser[?return_to=…]`.
 pub fn login_url(state: &AppState, return_to: Option<&str>) -> String {
     let mut url = url::Url::parse(&state.config.public_url("self-service/login/browser"))
-        .unwrap_or_else(|_| state.config.public_base_url.clone());
+        .unwrap_or_else(|_| state.config.public_base_url().clone());
     if let Some(r) = return_to {
         url.query_pairs_mut().append_pair("return_to", r);
     }

@@ -158,7 +158,7 @@ pub async fn patch(
     patch: json_patch::Patch,
 ) -> Result<Identity, IdentityError> {
     let schemas = state.schemas.clone();
-    let base = state.config.public_base_url.to_string();
+    let base = state.config.public_base_url().to_string();
     let now = state.clock.now();
     state
         .store

@@ -48,7 +48,11 @@ fn redirect(to: &str) -> HttpResponse {
 
 /// The strict policy of every page: our stylesheet, forms to ourselves, nothing else.
 fn html(state: &AppState, body: String) -> HttpResponse {
-    let origin = state.config.public_base_url.origin().ascii_serialization();
+    let origin = state
+        .config
+        .public_base_url()
+        .origin()
+        .ascii_serialization();
     HttpResponse::Ok()
         .insert_header((
             header::CONTENT_SECURITY_POLICY,
@@ -92,7 +96,7 @@ fn init_url(state: &AppState, kind: FlowKind, return_to: Option<&str>) -> String
             .config
             .public_url(&format!("self-service/{}/browser", kind.as_str())),
     )
-    .unwrap_or_else(|_| state.config.public_base_url.clone());
+    .unwrap_or_else(|_| state.config.public_base_url().clone());
     if let Some(r) = return_to {
         url.query_pairs_mut().append_pair("return_to", r);
     }
