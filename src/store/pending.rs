@@ -37,6 +37,12 @@ pub struct Pending {
     /// A flush is scheduled (set by the flow that found none, cleared by the
     /// flush itself, before it writes).
     scheduled: AtomicBool,
+    /// An immediate flush is on its way (more than `AT_MOST` wait), so the
+    /// flows that follow it in a flood do not each spawn another.
+    urgent: AtomicBool,
+    /// Calls of `flush_flows`, written or not.
+    #[cfg(test)]
+    flush_calls: std::sync::atomic::AtomicUsize,
 }
 
 impl Pending {
@@ -90,6 +96,9 @@ impl Store {
             flows.len()
         };
         let delay = if waiting > AT_MOST {
+            if self.pending.urgent.swap(true, Ordering::SeqCst) {
+                return;
+            }
             Duration::ZERO
         } else if !self.pending.scheduled.swap(true, Ordering::SeqCst) {
             FLUSH_AFTER
@@ -111,7 +120,10 @@ impl Store {
 
     /// Writes every waiting flow now (a write with nothing else in it).
     pub async fn flush_flows(&self) -> Result<(), StoreError> {
+        #[cfg(test)]
+        self.pending.flush_calls.fetch_add(1, Ordering::SeqCst);
         self.pending.scheduled.store(false, Ordering::SeqCst);
+        self.pending.urgent.store(false, Ordering::SeqCst);
         if self.pending.lock().is_empty() {
             return Ok(());
         }
@@ -207,6 +219,36 @@ mod tests {
             assert!(Instant::now() < deadline, "the flow was never written");
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+    }
+
+    #[tokio::test]
+    async fn a_flood_of_new_flows_is_written_at_once_by_one_flush() {
+        let (_dir, store) = open();
+        let n = super::AT_MOST + 100;
+        // No await in between: every flow arrives before any flush runs.
+        for _ in 0..n {
+            store.insert_flow_soon(flow());
+        }
+        let count = || {
+            store.read(|c| {
+                Ok::<i64, StoreError>(c.query_row(
+                    "SELECT count(*) FROM selfservice_flows",
+                    [],
+                    |r| r.get(0),
+                )?)
+            })
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while count().await.unwrap() < i64::try_from(n).unwrap() {
+            assert!(Instant::now() < deadline, "the flood was never written");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        // One immediate flush for the flood; the scheduled one may follow.
+        let calls = store
+            .pending
+            .flush_calls
+            .load(std::sync::atomic::Ordering::SeqCst);
+        assert!((1..=2).contains(&calls), "{calls} flushes");
     }
 
     #[tokio::test]
