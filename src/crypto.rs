@@ -1,5 +1,7 @@
-//! Random secrets, SHA-256 digests and constant-time comparison. Every secret that
-//! is stored (session tokens, codes, CSRF secrets) goes through `digest` first.
+//! Random secrets, SHA-256 and HMAC-SHA256 digests and constant-time comparison.
+//! Every secret that is stored goes through a digest first: `digest` for
+//! secrets with enough entropy to resist guessing (session tokens, CSRF
+//! secrets), `keyed_digest` for short ones (six-digit codes, see `flow::code`).
 
 use base64::Engine;
 use rand::distr::{Alphanumeric, SampleString};
