@@ -456,3 +456,68 @@ async fn new_sessions_keep_cached_checks_and_changes_drop_them() {
     assert_eq!(resp.status(), 200);
     assert_eq!(app.whoami_status(&token).await, 401);
 }
+
+/// The session check (`whoami`: its own query and cache) and the endpoints
+/// that need a session (`session::manage::lookup`, here the settings flow)
+/// are two code paths; they must agree on which sessions are usable — live,
+/// identity disabled and enabled again, revoked, expired.
+#[tokio::test]
+async fn whoami_and_session_endpoints_agree_on_which_sessions_are_usable() {
+    let app = spawn_app().await;
+    let both = |token: String| {
+        let app = &app;
+        async move {
+            let settings = app
+                .http
+                .get(app.public_url("/self-service/settings/api"))
+                .header("X-Session-Token", &token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16();
+            (app.whoami_status(&token).await, settings)
+        }
+    };
+    let (token, id) = app
+        .registered("agree@example.com", "correct horse battery")
+        .await;
+    assert_eq!(both(token.clone()).await, (200, 200), "live");
+
+    let set_state = |state: &'static str| {
+        let app = &app;
+        let url = app.admin_url(&format!("/admin/identities/{id}"));
+        async move {
+            let resp = app
+                .http
+                .patch(&url)
+                .json(&json!([{"op": "replace", "path": "/state", "value": state}]))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200);
+        }
+    };
+    set_state("inactive").await;
+    assert_eq!(both(token.clone()).await, (401, 401), "identity disabled");
+    set_state("active").await;
+    assert_eq!(both(token.clone()).await, (200, 200), "enabled again");
+
+    let (_, login) = app
+        .login_native("agree@example.com", "correct horse battery")
+        .await;
+    let revoked = login["session_token"].as_str().unwrap().to_owned();
+    assert_eq!(both(revoked.clone()).await, (200, 200));
+    let sid = login["session"]["id"].as_str().unwrap();
+    let resp = app
+        .http
+        .delete(app.admin_url(&format!("/admin/sessions/{sid}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    assert_eq!(both(revoked).await, (401, 401), "revoked");
+
+    app.clock.advance(time::Duration::hours(25));
+    assert_eq!(both(token).await, (401, 401), "expired");
+}
