@@ -329,18 +329,8 @@ async fn a_disabled_identity_cannot_log_in() {
     let identity = app
         .create_identity_with_password("off@example.com", "correct horse battery")
         .await;
-    let url = app.admin_url(&format!(
-        "/admin/identities/{}",
-        identity["id"].as_str().unwrap()
-    ));
-    let resp = app
-        .http
-        .patch(&url)
-        .json(&json!([{"op": "replace", "path": "/state", "value": "inactive"}]))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
+    app.set_identity_state(identity["id"].as_str().unwrap(), "inactive")
+        .await;
     let (status, body) = app
         .login_native("off@example.com", "correct horse battery")
         .await;

@@ -73,13 +73,7 @@ async fn admin_sessions_can_be_listed_inspected_extended_and_revoked() {
     assert_eq!(one["identity"]["id"], identity_id);
 
     // Disable one, then all of the identity's.
-    let resp = app
-        .http
-        .delete(app.admin_url(&format!("/admin/sessions/{sid}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 204);
+    app.admin_revoke_session(&sid).await;
     let (_, inactive) = app
         .get_json(&app.admin_url("/admin/sessions?active=false"))
         .await;

@@ -61,13 +61,7 @@ async fn disabling_the_identity_ends_its_sessions() {
     let (token, id) = app
         .registered("dis@example.com", "correct horse battery")
         .await;
-    let url = app.admin_url(&format!("/admin/identities/{id}"));
-    app.http
-        .patch(&url)
-        .json(&json!([{"op": "replace", "path": "/state", "value": "inactive"}]))
-        .send()
-        .await
-        .unwrap();
+    app.set_identity_state(&id, "inactive").await;
     assert_eq!(app.whoami_status(&token).await, 401);
 }
 
@@ -387,11 +381,7 @@ async fn cached_session_checks_see_every_change_at_once() {
     assert_eq!(app.whoami_status(&t2).await, 200);
     assert_eq!(app.whoami_status(&t2).await, 200);
     let sid = login["session"]["id"].as_str().unwrap();
-    app.http
-        .delete(app.admin_url(&format!("/admin/sessions/{sid}")))
-        .send()
-        .await
-        .unwrap();
+    app.admin_revoke_session(sid).await;
     assert_eq!(app.whoami_status(&t2).await, 401);
     let (_, login) = app
         .login_native("cache@example.com", "correct horse battery")
@@ -436,24 +426,13 @@ async fn new_sessions_keep_cached_checks_and_changes_drop_them() {
 
     // Revoking the *other* session is a change to an existing session.
     let sid = login["session"]["id"].as_str().unwrap();
-    app.http
-        .delete(app.admin_url(&format!("/admin/sessions/{sid}")))
-        .send()
-        .await
-        .unwrap();
+    app.admin_revoke_session(sid).await;
     assert!(!cached(), "a session change invalidates cached answers");
     assert_eq!(app.whoami_status(&token).await, 200);
     assert!(cached());
 
     // Deactivating the identity shows at once.
-    let resp = app
-        .http
-        .patch(app.admin_url(&format!("/admin/identities/{id}")))
-        .json(&json!([{"op": "replace", "path": "/state", "value": "inactive"}]))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
+    app.set_identity_state(&id, "inactive").await;
     assert_eq!(app.whoami_status(&token).await, 401);
 }
 
@@ -484,23 +463,9 @@ async fn whoami_and_session_endpoints_agree_on_which_sessions_are_usable() {
         .await;
     assert_eq!(both(token.clone()).await, (200, 200), "live");
 
-    let set_state = |state: &'static str| {
-        let app = &app;
-        let url = app.admin_url(&format!("/admin/identities/{id}"));
-        async move {
-            let resp = app
-                .http
-                .patch(&url)
-                .json(&json!([{"op": "replace", "path": "/state", "value": state}]))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(resp.status(), 200);
-        }
-    };
-    set_state("inactive").await;
+    app.set_identity_state(&id, "inactive").await;
     assert_eq!(both(token.clone()).await, (401, 401), "identity disabled");
-    set_state("active").await;
+    app.set_identity_state(&id, "active").await;
     assert_eq!(both(token.clone()).await, (200, 200), "enabled again");
 
     let (_, login) = app
@@ -509,13 +474,7 @@ async fn whoami_and_session_endpoints_agree_on_which_sessions_are_usable() {
     let revoked = login["session_token"].as_str().unwrap().to_owned();
     assert_eq!(both(revoked.clone()).await, (200, 200));
     let sid = login["session"]["id"].as_str().unwrap();
-    let resp = app
-        .http
-        .delete(app.admin_url(&format!("/admin/sessions/{sid}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 204);
+    app.admin_revoke_session(sid).await;
     assert_eq!(both(revoked).await, (401, 401), "revoked");
 
     app.clock.advance(time::Duration::hours(25));

@@ -145,6 +145,29 @@ impl TestApp {
         resp.json().await.expect("identity json")
     }
 
+    /// Sets an identity's `state` (`active` or `inactive`) through the admin API.
+    pub async fn set_identity_state(&self, id: &str, state: &str) {
+        let resp = self
+            .http
+            .patch(self.admin_url(&format!("/admin/identities/{id}")))
+            .json(&json!([{"op": "replace", "path": "/state", "value": state}]))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(resp.status(), 200, "set identity state");
+    }
+
+    /// Revokes a session through the admin API.
+    pub async fn admin_revoke_session(&self, id: &str) {
+        let resp = self
+            .http
+            .delete(self.admin_url(&format!("/admin/sessions/{id}")))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(resp.status(), 204, "revoke session");
+    }
+
     /// Reads a table's row count straight from the database file.
     pub fn count_rows(&self, table: &str) -> i64 {
         let conn = rusqlite::Connection::open(&self.db_path).expect("open db");
