@@ -227,8 +227,7 @@ pub fn state_for(config: Config, clock: Clock, store: Store) -> anyhow::Result<A
     let login_throttle =
         crate::flow::throttle::LoginThrottle::new(config.login_max_failures, config.login_lockout);
     let session_cache_size = config.session_cache_size;
-    let metrics =
-        Arc::new(crate::metrics::Metrics::new(store.wal_syncs()).context("metrics registry")?);
+    let metrics = Arc::new(crate::metrics::Metrics::new().context("metrics registry")?);
     let config = Arc::new(config);
     Ok(AppState {
         code_key,

@@ -18,6 +18,11 @@ pub struct Metrics {
     pub courier_messages: IntGaugeVec,
     pub hashes_in_flight: IntGauge,
     pub db_connections: IntGaugeVec,
+    /// Brought up to the store's own count at each scrape (`sync_wal_syncs`).
+    db_wal_syncs: IntCounter,
+    /// Serializes those catch-ups, so two scrapes at once cannot both add
+    /// the same difference.
+    wal_syncs_catch_up: std::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -27,8 +32,7 @@ impl std::fmt::Debug for Metrics {
 }
 
 impl Metrics {
-    /// `wal_syncs` is the store's own counter (see `Store::wal_syncs`).
-    pub fn new(wal_syncs: &IntCounter) -> Result<Metrics, prometheus::Error> {
+    pub fn new() -> Result<Metrics, prometheus::Error> {
         let registry = Registry::new_custom(Some("postern".into()), None)?;
         let http_requests = IntCounterVec::new(
             Opts::new(
@@ -78,6 +82,10 @@ impl Metrics {
             Opts::new("db_pool_connections", "Database pool connections by state"),
             &["state"],
         )?;
+        let db_wal_syncs = IntCounter::new(
+            "db_wal_syncs_total",
+            "Syncs of the database's write-ahead log to disk (one per durable write)",
+        )?;
         registry.register(Box::new(http_requests.clone()))?;
         registry.register(Box::new(http_duration.clone()))?;
         registry.register(Box::new(logins.clone()))?;
@@ -87,7 +95,7 @@ impl Metrics {
         registry.register(Box::new(courier_messages.clone()))?;
         registry.register(Box::new(hashes_in_flight.clone()))?;
         registry.register(Box::new(db_connections.clone()))?;
-        registry.register(Box::new(wal_syncs.clone()))?;
+        registry.register(Box::new(db_wal_syncs.clone()))?;
         for status in ["queued", "processing", "sent", "abandoned"] {
             courier_messages.with_label_values(&[status]).set(0);
         }
@@ -102,7 +110,23 @@ impl Metrics {
             courier_messages,
             hashes_in_flight,
             db_connections,
+            db_wal_syncs,
+            wal_syncs_catch_up: std::sync::Mutex::new(()),
         })
+    }
+
+    /// Raises the WAL-sync counter to `total`, the store's count
+    /// (`Store::wal_syncs`): the store counts in a plain atomic and knows
+    /// nothing of Prometheus.
+    pub fn sync_wal_syncs(&self, total: u64) {
+        let _one_at_a_time = self
+            .wal_syncs_catch_up
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let reported = self.db_wal_syncs.get();
+        if total > reported {
+            self.db_wal_syncs.inc_by(total - reported);
+        }
     }
 
     /// The Prometheus text exposition of everything registered.
@@ -110,5 +134,31 @@ impl Metrics {
         TextEncoder::new()
             .encode_to_string(&self.registry.gather())
             .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Metrics;
+
+    fn reported(m: &Metrics) -> String {
+        m.render()
+            .lines()
+            .find(|l| l.starts_with("postern_db_wal_syncs_total "))
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    #[test]
+    fn the_wal_sync_counter_follows_the_store_and_never_counts_twice() {
+        let m = Metrics::new().unwrap();
+        assert_eq!(reported(&m), "postern_db_wal_syncs_total 0");
+        m.sync_wal_syncs(5);
+        m.sync_wal_syncs(5);
+        assert_eq!(reported(&m), "postern_db_wal_syncs_total 5");
+        m.sync_wal_syncs(7);
+        // A stale reading (an older total) never moves a counter back.
+        m.sync_wal_syncs(3);
+        assert_eq!(reported(&m), "postern_db_wal_syncs_total 7");
     }
 }

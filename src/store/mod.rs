@@ -106,9 +106,9 @@ pub struct Store {
     /// stores flows, nor `write_unseen`): anything cached from a read made at
     /// an older generation may be stale.
     generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
-    /// Syncs of the WAL file so far: the `postern_db_wal_syncs_total`
-    /// counter itself, which `metrics.rs` registers for the admin listener.
-    wal_syncs: prometheus::IntCounter,
+    /// Syncs of the WAL file so far (the admin listener's metrics report it
+    /// as `postern_db_wal_syncs_total`).
+    wal_syncs: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// New flows not yet written (`pending.rs`).
     pending: std::sync::Arc<pending::Pending>,
     /// The threads that run reads (as many as pooled connections).
@@ -239,11 +239,7 @@ impl Store {
             write_thread,
             path: path.to_path_buf(),
             generation: std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0)),
-            wal_syncs: prometheus::IntCounter::new(
-                "db_wal_syncs_total",
-                "Syncs of the database's write-ahead log to disk (one per durable write)",
-            )
-            .map_err(|e| StoreError::Corrupt(format!("sync counter: {e}")))?,
+            wal_syncs: std::sync::Arc::default(),
             pending: std::sync::Arc::default(),
             workers,
             wait: options.connection_timeout,
@@ -367,7 +363,7 @@ impl Store {
                 }
                 if durable {
                     sync(wal)?;
-                    wal_syncs.inc();
+                    wal_syncs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
                 Ok(out)
             })();
@@ -380,10 +376,9 @@ impl Store {
         self.on(&self.write_thread, work).await?
     }
 
-    /// The count of WAL syncs (once per durable write), as a Prometheus
-    /// counter for the metrics registry.
-    pub fn wal_syncs(&self) -> &prometheus::IntCounter {
-        &self.wal_syncs
+    /// The count of WAL syncs so far (one per durable write).
+    pub fn wal_syncs(&self) -> u64 {
+        self.wal_syncs.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The current write generation (see `generation`).
@@ -504,14 +499,14 @@ mod tests {
             Ok::<i64, StoreError>(tx.query_row("PRAGMA synchronous", [], |r| r.get(0))?)
         };
         // 1 = NORMAL: no commit waits for the disk inside SQLite...
-        let before = store.wal_syncs().get();
+        let before = store.wal_syncs();
         assert_eq!(store.write_relaxed(mode).await.unwrap(), 1);
-        assert_eq!(store.wal_syncs().get(), before);
+        assert_eq!(store.wal_syncs(), before);
         // ...a durable write syncs the log itself before it returns.
         assert_eq!(store.write(mode).await.unwrap(), 1);
-        assert_eq!(store.wal_syncs().get(), before + 1);
+        assert_eq!(store.wal_syncs(), before + 1);
         assert_eq!(store.write_unseen(mode).await.unwrap(), 1);
-        assert_eq!(store.wal_syncs().get(), before + 2);
+        assert_eq!(store.wal_syncs(), before + 2);
         // A write that fails commits nothing and syncs nothing.
         let failed = store
             .write(|tx| -> Result<(), StoreError> {
@@ -520,7 +515,7 @@ mod tests {
             })
             .await;
         assert!(failed.is_err());
-        assert_eq!(store.wal_syncs().get(), before + 2);
+        assert_eq!(store.wal_syncs(), before + 2);
         assert_eq!(count(&store).await, 0);
     }
 

@@ -23,6 +23,7 @@ pub async fn prometheus(state: web::Data<AppState>) -> Result<HttpResponse, ApiE
         m.courier_messages.with_label_values(&[&status]).set(n);
     }
     m.hashes_in_flight.set(state.hasher.in_flight());
+    m.sync_wal_syncs(state.store.wal_syncs());
     let (open, idle) = state.store.pool_state();
     m.db_connections
         .with_label_values(&["idle"])
