@@ -3,7 +3,7 @@
 //! went meanwhile.
 
 use crate::client::{get, post_json, Conn};
-use crate::machine::{cpu0_idle_since, cpu0_times, env_num, pin_thread, thread_cpu_ns};
+use crate::machine::{cpu0_idle_since, cpu0_times, env_num, pin_thread, thread_cpu_ns, ThreadCpu};
 use crate::server::Server;
 use std::time::{Duration, Instant};
 
@@ -27,8 +27,55 @@ struct Run {
     hash_ms: f64,
 }
 
-/// One round: a login run and a registration run, each with the raw argon2id
-/// rate measured around it.
+/// What the server did in one credential slice.
+struct Slice {
+    done: u64,
+    took: f64,
+    idle: f64,
+    cpu: ThreadCpu,
+}
+
+/// Slices of one kind (logins or registrations) in a round, added up, with
+/// the raw rate around each weighted by the slice's length.
+#[derive(Default)]
+struct Acc {
+    done: u64,
+    took: f64,
+    idle_time: f64,
+    raw_time: f64,
+    cpu: ThreadCpu,
+}
+
+impl Acc {
+    fn add(&mut self, s: &Slice, raw_around: f64) {
+        self.done += s.done;
+        self.took += s.took;
+        self.idle_time += s.idle * s.took;
+        self.raw_time += raw_around * s.took;
+        self.cpu.total += s.cpu.total;
+        self.cpu.hashing += s.cpu.hashing;
+    }
+
+    /// The raw rate the round's slices are compared with.
+    fn raw_around(&self) -> f64 {
+        self.raw_time / self.took
+    }
+
+    fn run(&self) -> Run {
+        let done = self.done.max(1) as f64;
+        Run {
+            rate: self.done as f64 / self.took,
+            idle: self.idle_time / self.took,
+            hash_share: self.cpu.hashing as f64 / self.cpu.total.max(1) as f64,
+            other_ms: self.cpu.total.saturating_sub(self.cpu.hashing) as f64 / 1e6 / done,
+            core_share: self.cpu.hashing as f64 / 1e9 / self.took,
+            hash_ms: self.cpu.hashing as f64 / 1e6 / done,
+        }
+    }
+}
+
+/// One round: slices of logins and of registrations, alternating with raw
+/// argon2id slices, and the raw rate around them.
 struct Round {
     raw_around_logins: f64,
     logins: Run,
@@ -47,59 +94,74 @@ pub fn password_figures(
 ) {
     let params = postern::password::HashParams::DEFAULT;
     let pid = server.child.id();
-    let run = |login: bool| {
+    // One credential slice: what the server did in it.
+    let slice = |login: bool, length: Duration| {
         let idle_from = cpu0_times();
         let cpu_from = thread_cpu_ns(pid);
-        let (done, took) = local.block_on(rt, credential_run(&server.public, secs, 4, login));
-        let idle = cpu0_idle_since(idle_from);
-        let cpu = thread_cpu_ns(pid).since(&cpu_from);
-        Run {
-            rate: done as f64 / took,
-            idle,
-            hash_share: cpu.hashing as f64 / cpu.total.max(1) as f64,
-            other_ms: cpu.total.saturating_sub(cpu.hashing) as f64 / 1e6 / done.max(1) as f64,
-            core_share: cpu.hashing as f64 / 1e9 / took,
-            hash_ms: cpu.hashing as f64 / 1e6 / done.max(1) as f64,
+        let (done, took) = local.block_on(rt, credential_run(&server.public, length, 4, login));
+        Slice {
+            done,
+            took,
+            idle: cpu0_idle_since(idle_from),
+            cpu: thread_cpu_ns(pid).since(&cpu_from),
         }
     };
-    // Password work. A VM's cores speed up and slow down with its neighbours,
-    // so each rate is compared with the raw argon2id rate measured right
-    // before and right after it on the server's own core (CPU 0, idle
-    // meanwhile), and the ratios are medians over the runs.
-    let raw_rate = move || {
-        std::thread::spawn(move || {
-            pin_thread(0);
+    // The raw reference: argon2id in a loop on CPU 0 (the server's core, idle
+    // meanwhile), on one long-lived thread so that no slice pays for a new
+    // thread's first touch of argon2's memory.
+    let (to_raw, raw_orders) = std::sync::mpsc::channel::<Duration>();
+    let (raw_rates, from_raw) = std::sync::mpsc::channel::<f64>();
+    let raw_thread = std::thread::spawn(move || {
+        pin_thread(0);
+        for length in raw_orders {
             let t = Instant::now();
             let mut hashes = 0;
-            while t.elapsed() < Duration::from_secs(secs) {
+            while t.elapsed() < length {
                 postern::password::hash_now(params, PASSWORD).unwrap();
                 hashes += 1;
             }
-            hashes as f64 / t.elapsed().as_secs_f64()
-        })
-        .join()
-        .unwrap()
+            raw_rates
+                .send(f64::from(hashes) / t.elapsed().as_secs_f64())
+                .unwrap();
+        }
+    });
+    let raw_rate = |length: Duration| {
+        to_raw.send(length).unwrap();
+        from_raw.recv().unwrap()
     };
-    // More rounds here than elsewhere: a neighbour that slows the core in one
-    // round moves that round's ratio by 5 to 15 points (the report lists every
-    // round), and a median of five can still land on such a round.
+    // A VM's core speeds up and slows down with its neighbours within
+    // minutes, so the raw rate and the server's rates are measured in short
+    // alternating slices — raw, logins, raw, registrations, raw, … — and each
+    // credential slice is compared with the raw slices on either side of it:
+    // drift slower than a few seconds cancels. A slice boundary costs the
+    // server about one request's non-hash time (the pipeline of 4 connections
+    // fills and drains), well under 1% of a 1 s slice.
+    let length = Duration::from_secs(1);
+    let slices_per_round = secs.max(1);
+    // More rounds here than elsewhere: the report lists every round's ratio.
     let runs = env_num("BENCH_CREDENTIAL_RUNS", runs.max(9));
     let mut rounds = Vec::new();
     for _ in 0..runs {
-        // Raw rates measured right before and right after each credential run;
-        // the run is compared with their mean, so drift in between cancels.
-        let raw_before = raw_rate();
-        let logins = run(true);
-        let raw_between = raw_rate();
-        let registrations = run(false);
-        let raw_after = raw_rate();
+        let (mut logins, mut registrations) = (Acc::default(), Acc::default());
+        let mut raw_before = raw_rate(length);
+        for _ in 0..slices_per_round {
+            let s = slice(true, length);
+            let raw_between = raw_rate(length);
+            logins.add(&s, (raw_before + raw_between) / 2.0);
+            let s = slice(false, length);
+            let raw_after = raw_rate(length);
+            registrations.add(&s, (raw_between + raw_after) / 2.0);
+            raw_before = raw_after;
+        }
         rounds.push(Round {
-            raw_around_logins: (raw_before + raw_between) / 2.0,
-            logins,
-            raw_around_registrations: (raw_between + raw_after) / 2.0,
-            registrations,
+            raw_around_logins: logins.raw_around(),
+            logins: logins.run(),
+            raw_around_registrations: registrations.raw_around(),
+            registrations: registrations.run(),
         });
     }
+    drop(to_raw);
+    raw_thread.join().unwrap();
     let sorted = |f: &dyn Fn(&Round) -> f64| {
         let mut v: Vec<f64> = rounds.iter().map(f).collect();
         v.sort_by(f64::total_cmp);
@@ -120,7 +182,7 @@ pub fn password_figures(
     let login_ratio = |r: &Round| r.logins.rate / r.raw_around_logins;
     let registration_ratio = |r: &Round| r.registrations.rate / r.raw_around_registrations;
     line(format!(
-    "argon2id m={} KiB, t={}, p={}, 4 connections, medians of {runs} rounds: raw {:.1} hashes/s on CPU 0 (the server's core); logins {:.1}/s, {:.1}% of the raw rate measured just before and after (rounds: {}%); registrations {:.1}/s, {:.1}% (rounds: {}%). CPU 0 idle during logins {:.1}%, during registrations {:.1}%. The server's own CPU time (its threads' schedstat): hashing {:.1}% of it during logins and {:.1}% during registrations; everything else {:.2} ms per login and {:.2} ms per registration. Hashing held {:.1}% of CPU 0's time during logins (rounds: {}%) and {:.1}% during registrations (rounds: {}%), at {:.2} and {:.2} ms per hash against the raw loop's {:.2} ms.\n",
+    "argon2id m={} KiB, t={}, p={}, 4 connections, medians of {runs} rounds of {slices_per_round} login and {slices_per_round} registration slices of 1 s, alternating with raw slices: raw {:.1} hashes/s on CPU 0 (the server's core); logins {:.1}/s, {:.1}% of the raw rate measured around each slice (rounds: {}%); registrations {:.1}/s, {:.1}% (rounds: {}%). CPU 0 idle during logins {:.1}%, during registrations {:.1}%. The server's own CPU time (its threads' schedstat): hashing {:.1}% of it during logins and {:.1}% during registrations; everything else {:.2} ms per login and {:.2} ms per registration. Hashing held {:.1}% of CPU 0's time during logins (rounds: {}%) and {:.1}% during registrations (rounds: {}%), at {:.2} and {:.2} ms per hash against the raw loop's {:.2} ms.\n",
     params.memory_kib,
     params.iterations,
     params.parallelism,
@@ -167,8 +229,8 @@ pub async fn login_once(c: &mut Conn) -> bool {
 
 /// Completed logins (or registrations) over `conns` connections, and the
 /// seconds they took.
-async fn credential_run(addr: &str, secs: u64, conns: usize, login: bool) -> (u64, f64) {
-    let deadline = Instant::now() + Duration::from_secs(secs.max(3));
+async fn credential_run(addr: &str, length: Duration, conns: usize, login: bool) -> (u64, f64) {
+    let deadline = Instant::now() + length;
     let started = Instant::now();
     let mut tasks = Vec::new();
     for worker in 0..conns {

@@ -5,9 +5,10 @@
 //! is the median of several bounded runs. Writes a Markdown report to stdout
 //! and to target/bench-report.md. Nothing here is a pass/fail test.
 //!
-//! Environment knobs: BENCH_SECS (seconds per run, default 3), BENCH_RUNS
-//! (runs per figure, default 3), BENCH_CREDENTIAL_RUNS (rounds of the
-//! password figures, default 9 or BENCH_RUNS if more), BENCH_IDENTITIES
+//! Environment knobs: BENCH_SECS (seconds per run, default 3; for the password
+//! figures, the 1 s slices of each kind per round), BENCH_RUNS (runs per
+//! figure, default 3), BENCH_CREDENTIAL_RUNS (rounds of the password figures,
+//! default 9 or BENCH_RUNS if more), BENCH_IDENTITIES
 //! (default 100000), BENCH_ONLY=credentials (only the password, start-up and
 //! memory figures).
 
