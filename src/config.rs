@@ -303,9 +303,12 @@ pub struct Config {
     pub flow_lifespan: time::Duration,
     pub session_lifespan: time::Duration,
     default_return_url: Option<Url>,
-    /// `default_return_url`, or the UI's welcome page: resolved once (and again
-    /// when the public base URL changes) rather than parsed on every request.
+    /// Derived from the public base URL once (and again when it changes,
+    /// see `set_public_base_url`) rather than on every request:
+    /// `default_return_url`, or the UI's welcome page...
     resolved_return_url: Url,
+    /// ...and the name of the CSRF cookie (`flow::csrf::cookie_name`).
+    csrf_cookie_name: String,
     pub allowed_return_urls: Vec<Url>,
     ui_url: Option<Url>,
     pub cookie_domain: Option<String>,
@@ -361,6 +364,7 @@ impl TryFrom<ServeArgs> for Config {
             admin_listen: args.admin_listen,
             public_base_url_explicit: args.public_base_url.is_some(),
             resolved_return_url: public_base_url.clone(),
+            csrf_cookie_name: String::new(),
             public_base_url,
             schemas: Arc::new(schemas),
             hash_params,
@@ -413,7 +417,7 @@ impl TryFrom<ServeArgs> for Config {
             serve_ui: !args.no_ui,
             session_cache_size: args.session_cache_size,
         };
-        config.resolve_return_url();
+        config.resolve_derived();
         Ok(config)
     }
 }
@@ -526,17 +530,23 @@ impl Config {
         &self.public_base_url
     }
 
+    /// The CSRF cookie's name, which depends on the public base URL.
+    pub fn csrf_cookie_name(&self) -> &str {
+        &self.csrf_cookie_name
+    }
+
     /// Sets the public base URL (once the listener is bound, port 0 becomes
     /// the real port) and what depends on it.
     pub fn set_public_base_url(&mut self, url: Url) {
         self.public_base_url = url;
-        self.resolve_return_url();
+        self.resolve_derived();
     }
 
-    fn resolve_return_url(&mut self) {
+    fn resolve_derived(&mut self) {
         self.resolved_return_url = self.default_return_url.clone().unwrap_or_else(|| {
             Url::parse(&self.ui_page("welcome")).unwrap_or_else(|_| self.public_base_url.clone())
         });
+        self.csrf_cookie_name = crate::flow::csrf::cookie_name(self.public_base_url.as_str());
     }
 
     pub fn return_to_policy(&self) -> crate::flow::return_to::ReturnToPolicy {
@@ -571,6 +581,10 @@ mod tests {
         assert_eq!(
             c.default_return_url().as_str(),
             "http://127.0.0.1:4455/ui/welcome"
+        );
+        assert_eq!(
+            c.csrf_cookie_name(),
+            crate::flow::csrf::cookie_name("http://127.0.0.1:4455/")
         );
         let mut c = parse(&["--default-return-url", "https://app.example/home"]).unwrap();
         c.set_public_base_url(Url::parse("http://127.0.0.1:4455/").unwrap());

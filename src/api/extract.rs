@@ -4,7 +4,7 @@
 
 use super::negotiate;
 use crate::error::ApiError;
-use crate::flow::csrf::{self, CsrfSecret};
+use crate::flow::csrf::CsrfSecret;
 use crate::session::{Client, SessionToken};
 use crate::state::AppState;
 use actix_web::dev::Payload;
@@ -39,7 +39,7 @@ impl RequestContext {
         let text = |h: header::HeaderName| headers.get(h).and_then(|v| v.to_str().ok());
         let accept = text(header::ACCEPT);
         let content_type = text(header::CONTENT_TYPE);
-        let csrf_cookie_name = csrf::cookie_name(state.config.public_base_url().as_str());
+        let csrf_cookie_name = state.config.csrf_cookie_name().to_owned();
         let csrf = req
             .cookie(&csrf_cookie_name)
             .and_then(|c| CsrfSecret::from_cookie(c.value()));

@@ -21,7 +21,7 @@ use crate::flow::Flow;
 use rusqlite::Transaction;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -33,7 +33,9 @@ const AT_MOST: usize = 256;
 
 #[derive(Default)]
 pub struct Pending {
-    flows: Mutex<HashMap<Uuid, Flow>>,
+    /// Shared, so that a write can take them without copying each flow's
+    /// UI tree (a few KB) while holding the lock.
+    flows: Mutex<HashMap<Uuid, Arc<Flow>>>,
     /// A flush is scheduled (set by the flow that found none, cleared by the
     /// flush itself, before it writes).
     scheduled: AtomicBool,
@@ -46,7 +48,7 @@ pub struct Pending {
 }
 
 impl Pending {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, Flow>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, Arc<Flow>>> {
         // The map is consistent after every operation; a panic cannot tear it.
         self.flows
             .lock()
@@ -58,7 +60,7 @@ impl Pending {
     /// dropped (as a crash would) and only this write fails: a flow that
     /// cannot be written must not fail every write after it.
     pub(super) fn write_into(&self, tx: &Transaction<'_>) -> Result<Vec<Uuid>, StoreError> {
-        let waiting: Vec<Flow> = {
+        let waiting: Vec<Arc<Flow>> = {
             let flows = self.lock();
             if flows.is_empty() {
                 return Ok(Vec::new());
@@ -92,7 +94,7 @@ impl Store {
     pub fn insert_flow_soon(&self, flow: Flow) {
         let waiting = {
             let mut flows = self.pending.lock();
-            flows.insert(flow.id, flow);
+            flows.insert(flow.id, Arc::new(flow));
             flows.len()
         };
         let delay = if waiting > AT_MOST {
@@ -133,7 +135,7 @@ impl Store {
     /// A flow by id, waiting or stored (the database read is a `read_here`).
     pub fn find_flow(&self, id: Uuid) -> Result<Option<Flow>, StoreError> {
         if let Some(flow) = self.pending.lock().get(&id) {
-            return Ok(Some(flow.clone()));
+            return Ok(Some(Flow::clone(flow)));
         }
         self.read_here(super::Pages::Fresh, |c| flows::find(c, id))
     }
