@@ -109,18 +109,7 @@ mod tests {
     fn every_statement_of_the_schema_prepares() {
         let mut conn = Connection::open_in_memory().unwrap();
         run(&mut conn).unwrap();
-        let all = [
-            crate::store::identities::STATEMENTS,
-            crate::store::flows::STATEMENTS,
-            crate::store::sessions::STATEMENTS,
-            crate::store::errors::STATEMENTS,
-            crate::store::codes::STATEMENTS,
-            crate::store::courier::STATEMENTS,
-            crate::store::addresses::STATEMENTS,
-            crate::store::cleanup::STATEMENTS,
-            crate::store::whoami::STATEMENTS,
-        ];
-        for sql in all.concat() {
+        for sql in crate::store::all_statements() {
             conn.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
         }
     }
