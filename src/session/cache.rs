@@ -1,7 +1,9 @@
 //! A bounded in-process cache of answered session checks, keyed by the token's
-//! SHA-256 digest. An entry is used only while no write has committed since it
-//! was read (the store's generation) and the session has not expired, so
-//! revocation, logout, expiry and identity changes take effect at once.
+//! SHA-256 digest. An entry is used only while no write that could change it
+//! has committed since it was read (the caller asks the store: each entry
+//! carries the generation it was read at and its identity) and the session
+//! has not expired, so revocation, logout, expiry and identity changes take
+//! effect at once.
 //!
 //! Sharded to keep lock hold times short when several workers check sessions.
 //! Each shard evicts by CLOCK (second chance): a hit marks its entry, and when
@@ -22,7 +24,9 @@ const SHARDS: usize = 16;
 
 #[derive(Clone)]
 pub struct Cached {
+    /// The store's generation taken before the read (`Store::is_fresh`).
     pub generation: u64,
+    pub identity: uuid::Uuid,
     pub expires_at: OffsetDateTime,
     /// The `X-Kratos-Authenticated-Identity-Id` header, ready to send.
     pub identity_id: HeaderValue,
@@ -99,13 +103,20 @@ impl WhoamiCache {
         )
     }
 
-    pub fn get(&self, digest: &Digest, generation: u64, now: OffsetDateTime) -> Option<Cached> {
+    /// The entry for `digest`, if its session has not expired at `now` and
+    /// `fresh` says nothing has changed it since it was read.
+    pub fn get(
+        &self,
+        digest: &Digest,
+        now: OffsetDateTime,
+        fresh: impl FnOnce(&Cached) -> bool,
+    ) -> Option<Cached> {
         if self.per_shard == 0 {
             return None;
         }
         let mut shard = self.shard(digest)?;
         let (hit, slot) = shard.map.get(digest)?;
-        if hit.generation != generation || hit.expires_at <= now {
+        if hit.expires_at <= now || !fresh(hit) {
             return None;
         }
         let (hit, slot) = (hit.clone(), *slot);
@@ -191,6 +202,7 @@ mod tests {
     fn entry(generation: u64, expires_at: OffsetDateTime) -> Cached {
         Cached {
             generation,
+            identity: uuid::Uuid::nil(),
             expires_at,
             identity_id: HeaderValue::from_static("id"),
             body: bytes::Bytes::from_static(b"{}"),
@@ -210,11 +222,19 @@ mod tests {
         let later = t0 + time::Duration::hours(1);
         let c = WhoamiCache::new(100);
         c.put(key(1), entry(1, later));
-        assert!(c.get(&key(1), 1, t0).is_some());
-        assert!(c.get(&key(1), 2, t0).is_none(), "a write happened since");
-        assert!(c.get(&key(1), 1, later).is_none(), "expired");
-        assert!(c.get(&key(2), 1, t0).is_none(), "never stored");
-        assert!(WhoamiCache::new(0).get(&key(1), 1, t0).is_none());
+        assert!(c.get(&key(1), t0, |e| e.generation == 1).is_some());
+        assert!(c.get(&key(1), t0, |_| false).is_none(), "changed since");
+        assert!(
+            c.get(&key(1), later, |e| e.generation == 1).is_none(),
+            "expired"
+        );
+        assert!(
+            c.get(&key(2), t0, |e| e.generation == 1).is_none(),
+            "never stored"
+        );
+        assert!(WhoamiCache::new(0)
+            .get(&key(1), t0, |e| e.generation == 1)
+            .is_none());
         WhoamiCache::new(0).put(key(1), entry(1, later));
     }
 
@@ -228,11 +248,14 @@ mod tests {
         for n in 1..10_000 {
             c.put(key(n), entry(1, later));
             // Key 0 is checked all the time, so it must never be evicted.
-            assert!(c.get(&key(0), 1, t0).is_some(), "hot entry lost at {n}");
+            assert!(
+                c.get(&key(0), t0, |e| e.generation == 1).is_some(),
+                "hot entry lost at {n}"
+            );
             assert!(c.len() <= capacity, "{} entries", c.len());
         }
         // Most cold entries are gone; the newest are still there.
-        assert!(c.get(&key(5), 1, t0).is_none());
-        assert!(c.get(&key(9_999), 1, t0).is_some());
+        assert!(c.get(&key(5), t0, |e| e.generation == 1).is_none());
+        assert!(c.get(&key(9_999), t0, |e| e.generation == 1).is_some());
     }
 }

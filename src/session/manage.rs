@@ -3,7 +3,7 @@
 use super::{AuthMethod, Client, Device, Session, SessionToken};
 use crate::identity::Identity;
 use crate::state::AppState;
-use crate::store::{identities, sessions, StoreError};
+use crate::store::{identities, sessions, StoreError, Touched};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -119,9 +119,12 @@ pub async fn refresh(
         completed_at: now,
     });
     let stored = session.clone();
+    let touched = Touched::Identity(session.identity_id);
     state
         .store
-        .write(move |tx| sessions::refresh(tx, &stored, now))
+        .write_touching(move |tx| {
+            Ok::<_, StoreError>((sessions::refresh(tx, &stored, now)?, touched))
+        })
         .await?;
     Ok(session)
 }
@@ -133,18 +136,28 @@ pub async fn revoke_by_token(state: &AppState, token: &SessionToken) -> Result<b
     let now = state.clock.now();
     state
         .store
-        .write(move |tx| match sessions::find_by_digest(tx, &digest)? {
-            Some(s) => sessions::revoke(tx, s.id, now).map(|_| true),
-            None => Ok(false),
+        .write_touching(move |tx| match sessions::find_by_digest(tx, &digest)? {
+            Some(s) => {
+                sessions::revoke(tx, s.id, now)?;
+                Ok((true, Touched::Identity(s.identity_id)))
+            }
+            None => Ok((false, Touched::Nothing)),
         })
         .await
 }
 
+/// Revokes a session by id; `false` when there is none.
 pub async fn revoke(state: &AppState, id: Uuid) -> Result<bool, StoreError> {
     let now = state.clock.now();
     state
         .store
-        .write(move |tx| sessions::revoke(tx, id, now))
+        .write_touching(move |tx| match sessions::find(tx, id)? {
+            Some(s) => Ok((
+                sessions::revoke(tx, id, now)?,
+                Touched::Identity(s.identity_id),
+            )),
+            None => Ok((false, Touched::Nothing)),
+        })
         .await
 }
 
@@ -157,7 +170,10 @@ pub async fn revoke_others(
     let now = state.clock.now();
     state
         .store
-        .write(move |tx| sessions::revoke_others(tx, identity_id, keep, now))
+        .write_touching(move |tx| {
+            let n = sessions::revoke_others(tx, identity_id, keep, now)?;
+            Ok((n, Touched::Identity(identity_id)))
+        })
         .await
 }
 
@@ -166,7 +182,10 @@ pub async fn revoke_own(state: &AppState, identity_id: Uuid, id: Uuid) -> Result
     let now = state.clock.now();
     state
         .store
-        .write(move |tx| sessions::revoke_for_identity(tx, identity_id, id, now))
+        .write_touching(move |tx| {
+            let revoked = sessions::revoke_for_identity(tx, identity_id, id, now)?;
+            Ok((revoked, Touched::Identity(identity_id)))
+        })
         .await
 }
 
@@ -243,6 +262,9 @@ pub async fn revoke_all_for_identity(
     let now = state.clock.now();
     state
         .store
-        .write(move |tx| sessions::revoke_all_for_identity(tx, identity_id, now))
+        .write_touching(move |tx| {
+            let n = sessions::revoke_all_for_identity(tx, identity_id, now)?;
+            Ok((n, Touched::Identity(identity_id)))
+        })
         .await
 }

@@ -12,6 +12,7 @@ pub mod codes;
 pub mod courier;
 pub mod errors;
 pub mod flows;
+mod fresh;
 pub mod identities;
 pub mod migrate;
 mod pending;
@@ -26,6 +27,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use fresh::Touched;
 pub use rusqlite::Connection as Conn;
 
 /// Failures of the storage layer. Domain code maps them to its own errors.
@@ -102,10 +104,12 @@ pub struct Store {
     writer: std::sync::Arc<std::sync::Mutex<Writer>>,
     write_thread: crate::workers::Workers,
     path: PathBuf,
-    /// Bumped after every committed `write` (not `write_relaxed`, which only
-    /// stores flows, nor `write_unseen`): anything cached from a read made at
-    /// an older generation may be stale.
+    /// Bumped after every committed write that may change what a session
+    /// check reads (`write`, `write_touching`; not `write_relaxed`, which only
+    /// stores flows, nor `write_unseen`): the clock of `fresh`.
     generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Which generations made which cached answers stale (`fresh.rs`).
+    fresh: std::sync::Arc<std::sync::RwLock<fresh::Freshness>>,
     /// Syncs of the WAL file so far (the admin listener's metrics report it
     /// as `postern_db_wal_syncs_total`).
     wal_syncs: std::sync::Arc<std::sync::atomic::AtomicU64>,
@@ -257,6 +261,7 @@ impl Store {
             write_thread,
             path: path.to_path_buf(),
             generation: std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0)),
+            fresh: std::sync::Arc::default(),
             wal_syncs: std::sync::Arc::default(),
             pending: std::sync::Arc::default(),
             workers,
@@ -314,7 +319,23 @@ impl Store {
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
     {
-        self.transact(true, true, f).await
+        self.transact(true, move |tx| f(tx).map(|out| (out, Touched::Everything)))
+            .await
+    }
+
+    /// A durable `write` whose closure also says which cached session checks
+    /// it may have made stale: `Touched::Identity` for a change that only
+    /// concerns one identity's sessions, identity row or addresses (a logout),
+    /// so that every other user's cached check stays valid. Debug builds (so
+    /// every test) check, before the commit, that every existing row it
+    /// changed in a table a session check reads belongs to that identity.
+    pub async fn write_touching<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<(T, Touched), E> + Send + 'static,
+    {
+        self.transact(true, f).await
     }
 
     /// A durable `write` that no session check can see, so the session-check
@@ -329,7 +350,8 @@ impl Store {
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
     {
-        self.transact(true, false, f).await
+        self.transact(true, move |tx| f(tx).map(|out| (out, Touched::Nothing)))
+            .await
     }
 
     /// Like `write`, for changes that may be lost on power failure without
@@ -343,19 +365,21 @@ impl Store {
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
     {
-        self.transact(false, false, f).await
+        self.transact(false, move |tx| f(tx).map(|out| (out, Touched::Nothing)))
+            .await
     }
 
     /// One immediate transaction on the writer's thread; `durable` writes wait
-    /// for the disk, and `seen` ones bump the generation.
-    async fn transact<T, E, F>(&self, durable: bool, seen: bool, f: F) -> Result<T, E>
+    /// for the disk, and what the closure touched takes the next generation.
+    async fn transact<T, E, F>(&self, durable: bool, f: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
-        F: FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<(T, Touched), E> + Send + 'static,
     {
         let writer = self.writer.clone();
         let generation = self.generation.clone();
+        let fresh = self.fresh.clone();
         let wal_syncs = self.wal_syncs.clone();
         let pending = self.pending.clone();
         let work = move || {
@@ -366,18 +390,26 @@ impl Store {
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             let Writer { conn, wal } = &mut *writer;
             #[cfg(debug_assertions)]
-            let watch = (!seen).then(|| unseen::watch(conn));
+            let watch = unseen::watch(conn);
             let result = (|| {
                 let tx = conn
                     .transaction_with_behavior(TransactionBehavior::Immediate)
                     .map_err(StoreError::from)?;
                 // New flows first: everything after them may refer to them.
                 let flows = pending.write_into(&tx)?;
-                let out = f(&tx)?;
+                let (out, touched) = f(&tx)?;
+                #[cfg(debug_assertions)]
+                unseen::check_before_commit(&tx, &watch, touched);
                 tx.commit().map_err(StoreError::from)?;
                 pending.written(&flows);
-                if seen {
-                    generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                if touched != Touched::Nothing {
+                    // Under the lock, so that a check sees the new generation
+                    // only together with what it made stale.
+                    let mut fresh = fresh
+                        .write()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    let now = generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                    fresh.mark(touched, now);
                 }
                 if durable {
                     sync(wal)?;
@@ -386,9 +418,7 @@ impl Store {
                 Ok(out)
             })();
             #[cfg(debug_assertions)]
-            if let Some(watch) = &watch {
-                unseen::finish(conn, watch, result.is_ok());
-            }
+            unseen::finish(conn);
             result
         };
         self.on(&self.write_thread, work).await?
@@ -399,9 +429,19 @@ impl Store {
         self.wal_syncs.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// The current write generation (see `generation`).
+    /// The current write generation (see `generation`): take it before a
+    /// read whose answer is kept, and ask `is_fresh` with it later.
     pub fn generation(&self) -> u64 {
         self.generation.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Whether an answer about `identity` read at generation `read_at` is
+    /// still what the database holds (`fresh.rs`).
+    pub fn is_fresh(&self, read_at: u64, identity: uuid::Uuid) -> bool {
+        self.fresh
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_fresh(read_at, identity)
     }
 
     /// Runs a short read on this thread's own connection, without the blocking

@@ -1,5 +1,5 @@
 use crate::helpers::assert::assert_kratos_error;
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, TestApp};
 use serde_json::{json, Value};
 
 #[tokio::test]
@@ -408,12 +408,7 @@ async fn new_sessions_keep_cached_checks_and_changes_drop_them() {
         .await;
     assert_eq!(app.whoami_status(&token).await, 200);
     let digest = postern::crypto::digest(token.as_bytes());
-    let cached = || {
-        app.state
-            .whoami_cache
-            .get(&digest, app.state.store.generation(), app.clock.now())
-            .is_some()
-    };
+    let cached = || is_cached(&app, &digest);
     assert!(cached(), "a check is cached once answered");
 
     app.register_native("other@example.com", "correct horse battery")
@@ -434,6 +429,92 @@ async fn new_sessions_keep_cached_checks_and_changes_drop_them() {
     // Deactivating the identity shows at once.
     app.set_identity_state(&id, "inactive").await;
     assert_eq!(app.whoami_status(&token).await, 401);
+}
+
+/// Whether a check of the token with this digest would be answered from the
+/// cache now (exactly the handler's test).
+fn is_cached(app: &TestApp, digest: &[u8; 32]) -> bool {
+    let store = &app.state.store;
+    app.state
+        .whoami_cache
+        .get(digest, app.clock.now(), |e| {
+            store.is_fresh(e.generation, e.identity)
+        })
+        .is_some()
+}
+
+/// A logout or a revoked session concerns one identity: every other user's
+/// cached check stays valid (with one logout emptying the whole cache, a
+/// server with steady logouts answered most checks from the database). A
+/// change that is not declared per identity still empties it.
+#[tokio::test]
+async fn a_logout_keeps_other_users_checks_cached() {
+    let app = spawn_app().await;
+    let (ada, ada_id) = app
+        .registered("ada@example.com", "correct horse battery")
+        .await;
+    let (bob, bob_id) = app
+        .registered("bob@example.com", "correct horse battery")
+        .await;
+    let (ada_digest, bob_digest) = (
+        postern::crypto::digest(ada.as_bytes()),
+        postern::crypto::digest(bob.as_bytes()),
+    );
+    for token in [&ada, &bob] {
+        assert_eq!(app.whoami_status(token).await, 200);
+    }
+    assert!(is_cached(&app, &ada_digest) && is_cached(&app, &bob_digest));
+
+    // Bob logs out: his check fails at once, Ada's is still cached.
+    let resp = app
+        .http
+        .delete(app.public_url("/self-service/logout/api"))
+        .json(&json!({"session_token": bob}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    assert!(!is_cached(&app, &bob_digest));
+    assert_eq!(app.whoami_status(&bob).await, 401);
+    assert!(
+        is_cached(&app, &ada_digest),
+        "another user's logout emptied the cache"
+    );
+    assert_eq!(app.whoami_status(&ada).await, 200);
+
+    // Bob logs in again and revokes his other sessions (none): still only his.
+    let (_, login) = app
+        .login_native("bob@example.com", "correct horse battery")
+        .await;
+    let bob2 = login["session_token"].as_str().unwrap().to_owned();
+    let resp = app
+        .http
+        .delete(app.public_url("/sessions"))
+        .header("X-Session-Token", &bob2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(is_cached(&app, &ada_digest));
+
+    // An admin revoking all of Ada's sessions ends hers at once.
+    let resp = app
+        .http
+        .delete(app.admin_url(&format!("/admin/identities/{ada_id}/sessions")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    assert!(!is_cached(&app, &ada_digest));
+    assert_eq!(app.whoami_status(&ada).await, 401);
+
+    // A change not declared per identity (an admin edit of Bob) empties the
+    // cache for everyone: here, Bob's new session's check.
+    assert_eq!(app.whoami_status(&bob2).await, 200);
+    let bob2_digest = postern::crypto::digest(bob2.as_bytes());
+    assert!(is_cached(&app, &bob2_digest));
+    app.set_identity_state(&bob_id, "active").await;
+    assert!(!is_cached(&app, &bob2_digest));
 }
 
 /// The session check (`whoami`: its own query and cache) and the endpoints

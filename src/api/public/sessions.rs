@@ -32,7 +32,7 @@ async fn require_session(
 /// `/sessions/whoami` (Kratos `toSession`), any method: the session the request's
 /// token or cookie belongs to. The hot path of every app behind Postern: it
 /// never writes or hashes a password; one indexed query on this thread's own
-/// connection, or a cached answer when nothing was written since.
+/// connection, or a cached answer when nothing changed it since.
 pub async fn to_session(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -41,7 +41,8 @@ pub async fn to_session(
     let digest = token.digest_bytes();
     let now = state.clock.now();
     let generation = state.store.generation();
-    let answer = match state.whoami_cache.get(&digest, generation, now) {
+    let fresh = |e: &Cached| state.store.is_fresh(e.generation, e.identity);
+    let answer = match state.whoami_cache.get(&digest, now, fresh) {
         Some(hit) => hit,
         None => {
             let hex = crate::crypto::hex_lower(&digest);
@@ -57,6 +58,7 @@ pub async fn to_session(
             let id = identity.id.hyphenated().encode_lower(&mut id);
             let entry = Cached {
                 generation,
+                identity: identity.id,
                 expires_at: session.expires_at,
                 identity_id: header::HeaderValue::from_str(id).map_err(ApiError::internal)?,
                 body: body.into(),
