@@ -18,6 +18,11 @@ pub struct Metrics {
     pub courier_messages: IntGaugeVec,
     pub hashes_in_flight: IntGauge,
     pub db_connections: IntGaugeVec,
+    /// Session checks (`whoami`) answered from the cache, and from the
+    /// database: the cache's hit rate. Resolved once: a labelled lookup
+    /// per check would cost a hash and a lock on the hot path.
+    pub session_checks_cached: IntCounter,
+    pub session_checks_read: IntCounter,
     /// Brought up to the store's own count at each scrape (`sync_wal_syncs`).
     db_wal_syncs: IntCounter,
     /// Serializes those catch-ups, so two scrapes at once cannot both add
@@ -86,6 +91,14 @@ impl Metrics {
             "db_wal_syncs_total",
             "Syncs of the database's write-ahead log to disk (one per durable write)",
         )?;
+        let session_checks = IntCounterVec::new(
+            Opts::new(
+                "session_checks_total",
+                "Session checks (whoami) by where the answer came from: cache or database",
+            ),
+            &["answer"],
+        )?;
+        registry.register(Box::new(session_checks.clone()))?;
         registry.register(Box::new(http_requests.clone()))?;
         registry.register(Box::new(http_duration.clone()))?;
         registry.register(Box::new(logins.clone()))?;
@@ -110,6 +123,8 @@ impl Metrics {
             courier_messages,
             hashes_in_flight,
             db_connections,
+            session_checks_cached: session_checks.with_label_values(&["cache"]),
+            session_checks_read: session_checks.with_label_values(&["database"]),
             db_wal_syncs,
             wal_syncs_catch_up: std::sync::Mutex::new(()),
         })

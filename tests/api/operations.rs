@@ -2,6 +2,7 @@
 //! admin access control.
 
 use crate::helpers::assert::assert_kratos_error;
+use crate::helpers::metrics::metric;
 use crate::helpers::{spawn_app, spawn_app_with, spawn_in};
 use base64::Engine;
 use serde_json::{json, Value};
@@ -396,54 +397,17 @@ async fn a_backup_taken_under_write_load_is_consistent() {
     assert!(!again.status.success());
 }
 
-fn parse_prometheus(text: &str) -> Vec<(String, f64)> {
-    text.lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .map(|l| {
-            let (name, value) = l.rsplit_once(' ').unwrap_or_else(|| panic!("bad line {l}"));
-            (
-                name.to_owned(),
-                value
-                    .parse::<f64>()
-                    .unwrap_or_else(|_| panic!("bad value in {l}")),
-            )
-        })
-        .collect()
-}
-
-fn metric(samples: &[(String, f64)], name: &str) -> f64 {
-    samples
-        .iter()
-        .filter(|(n, _)| n == name)
-        .map(|(_, v)| v)
-        .sum()
-}
-
 #[tokio::test]
 async fn metrics_are_prometheus_text_and_follow_what_happens() {
     let app = spawn_app().await;
-    let scrape = || async {
-        let resp = app
-            .http
-            .get(app.admin_url("/metrics/prometheus"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 200);
-        assert!(resp.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/plain"));
-        parse_prometheus(&resp.text().await.unwrap())
-    };
-    let before = scrape().await;
+    let before = app.metrics().await;
     app.registered_token("m@example.com", "correct horse battery")
         .await;
     app.login_native("m@example.com", "correct horse battery")
         .await;
     app.login_native("m@example.com", "wrong password here")
         .await;
-    let after = scrape().await;
+    let after = app.metrics().await;
     assert_eq!(
         metric(&after, "postern_logins_total{result=\"success\"}")
             - metric(&before, "postern_logins_total{result=\"success\"}"),

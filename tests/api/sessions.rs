@@ -1,4 +1,5 @@
 use crate::helpers::assert::assert_kratos_error;
+use crate::helpers::metrics::metric;
 use crate::helpers::{spawn_app, TestApp};
 use serde_json::{json, Value};
 
@@ -480,7 +481,15 @@ async fn a_logout_keeps_other_users_checks_cached() {
         is_cached(&app, &ada_digest),
         "another user's logout emptied the cache"
     );
+    let from_cache = || async {
+        metric(
+            &app.metrics().await,
+            "postern_session_checks_total{answer=\"cache\"}",
+        )
+    };
+    let hits = from_cache().await;
     assert_eq!(app.whoami_status(&ada).await, 200);
+    assert_eq!(from_cache().await, hits + 1.0, "answered from the cache");
 
     // Bob logs in again and revokes his other sessions (none): still only his.
     let (_, login) = app

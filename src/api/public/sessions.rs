@@ -43,8 +43,12 @@ pub async fn to_session(
     let generation = state.store.generation();
     let fresh = |e: &Cached| state.store.is_fresh(e.generation, e.identity);
     let answer = match state.whoami_cache.get(&digest, now, fresh) {
-        Some(hit) => hit,
+        Some(hit) => {
+            state.metrics.session_checks_cached.inc();
+            hit
+        }
         None => {
+            state.metrics.session_checks_read.inc();
             let hex = crate::crypto::hex_lower(&digest);
             let found = state.store.read_here(crate::store::Pages::Mapped, |c| {
                 crate::store::whoami::lookup(c, &hex, now)

@@ -4,6 +4,7 @@
 pub mod assert;
 pub mod browser;
 pub mod courier;
+pub mod metrics;
 pub mod native;
 pub mod process;
 pub mod sdk;
