@@ -193,9 +193,10 @@ async fn send(state: &AppState, mut flow: Flow, email: &str) -> Result<Flow, Flo
     code::reset_attempts(&mut flow);
     flow.updated_at = now;
     let stored = flow.clone();
+    // Codes, mail and the flow: nothing a session check reads.
     let queued = state
         .store
-        .write(move |tx| {
+        .write_unseen(move |tx| {
             codes::invalidate_for_flow(tx, stored.id, now)?;
             if let Some(c) = &code {
                 codes::insert(tx, &c.stored)?;
@@ -336,7 +337,7 @@ pub async fn create_for_identity(
     let stored_code = c.stored.clone();
     state
         .store
-        .write(move |tx| {
+        .write_unseen(move |tx| {
             flows::insert(tx, &stored)?;
             codes::insert(tx, &stored_code)
         })

@@ -11,7 +11,7 @@ use crate::courier::templates::TemplateType;
 use crate::courier::{Outgoing, Queued};
 use crate::identity::normalize_identifier;
 use crate::state::AppState;
-use crate::store::{addresses, codes, flows};
+use crate::store::{addresses, codes, flows, Touched};
 use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -140,6 +140,19 @@ impl Sending {
             code,
             address: address.to_owned(),
         })
+    }
+
+    /// Whose cached session checks `write` may make stale: the address's
+    /// owner, whose address it marks `sent`.
+    pub fn touches(&self, identity_id: Option<Uuid>) -> Touched {
+        match self
+            .code
+            .as_ref()
+            .and_then(|c| identity_id.or(c.stored.identity_id))
+        {
+            Some(id) => Touched::Identity(id),
+            None => Touched::Nothing,
+        }
     }
 
     /// Writes the code, marks the address `sent` and queues the mail.
@@ -271,11 +284,11 @@ async fn send(state: &AppState, mut flow: Flow, email: &str) -> Result<Flow, Flo
     let stored = flow.clone();
     let queued = state
         .store
-        .write(move |tx| {
+        .write_touching(move |tx| {
             codes::invalidate_for_flow(tx, stored.id, now)?;
             let q = sending.write(tx, owner, now)?;
             flows::update(tx, &stored)?;
-            Ok::<_, crate::store::StoreError>(q)
+            Ok::<_, crate::store::StoreError>((q, sending.touches(owner)))
         })
         .await?;
     state.courier.queued(&[queued]);
@@ -295,11 +308,14 @@ async fn verify(state: &AppState, mut flow: Flow, code: String) -> Result<Flow, 
     let code_key = state.code_key.clone();
     state
         .store
-        .write(move |tx| {
+        .write_touching(move |tx| {
+            // Only a verified address changes what a session check reads.
+            let mut touched = Touched::Nothing;
             match code::check(&code_key, tx, &mut flow, "verification", &code, now)? {
                 CodeCheck::Valid(c) => {
                     if let Some(identity_id) = c.identity_id {
                         addresses::set_verified(tx, identity_id, &c.via, &c.address, now)?;
+                        touched = Touched::Identity(identity_id);
                     }
                     flow.state = "passed_challenge".into();
                     flow.ui = passed_form(&continue_to);
@@ -309,7 +325,7 @@ async fn verify(state: &AppState, mut flow: Flow, code: String) -> Result<Flow, 
             }
             flow.updated_at = now;
             flows::update(tx, &flow)?;
-            Ok::<_, crate::store::StoreError>(flow)
+            Ok::<_, crate::store::StoreError>((flow, touched))
         })
         .await
         .map_err(FlowError::from)

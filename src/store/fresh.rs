@@ -4,10 +4,10 @@
 //! Every write that changes what a session check reads takes the next
 //! generation. An answer remembers the generation it was read at, and stays
 //! fresh until a write that could change it commits. Most such writes concern
-//! one identity — a logout, a revoked session, a refreshed login — and mark
-//! only that identity; the rest (admin changes, settings, verification, …)
-//! mark everything. Before, every one of them marked everything: one logout
-//! sent every user's next check back to the database.
+//! one identity — a logout, a revoked session, a refreshed login, a verified
+//! address — and mark only that identity; the rest (admin changes, settings,
+//! a completed recovery, …) mark everything. Before, every one of them marked
+//! everything: one logout sent every user's next check back to the database.
 //!
 //! Marks are kept per identity until there are `MAX_MARKED` of them; then they
 //! are folded into one mark for everything, which is always safe.

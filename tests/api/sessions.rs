@@ -342,17 +342,7 @@ async fn cached_session_checks_see_every_change_at_once() {
     let (token, id) = app
         .registered("cache@example.com", "correct horse battery")
         .await;
-    let me = || async {
-        let resp = app
-            .http
-            .get(app.public_url("/sessions/whoami"))
-            .header("X-Session-Token", &token)
-            .send()
-            .await
-            .unwrap();
-        let status = resp.status().as_u16();
-        (status, resp.json::<Value>().await.unwrap_or(Value::Null))
-    };
+    let me = || app.whoami(&token);
     for _ in 0..3 {
         assert_eq!(me().await.0, 200);
     }
@@ -524,6 +514,68 @@ async fn a_logout_keeps_other_users_checks_cached() {
     assert!(is_cached(&app, &bob2_digest));
     app.set_identity_state(&bob_id, "active").await;
     assert!(!is_cached(&app, &bob2_digest));
+}
+
+/// Verifying an address changes its owner's answer (`verifiable_addresses`
+/// in the session's identity) and nobody else's; asking for a recovery code
+/// changes no answer at all.
+#[tokio::test]
+async fn verifying_an_address_refreshes_only_its_owner_s_cached_check() {
+    let app = spawn_app().await;
+    let ada = app
+        .registered_token("ada@example.com", "correct horse battery")
+        .await;
+    let (status, body) = app
+        .register_native("bob@example.com", "correct horse battery")
+        .await;
+    assert_eq!(status, 200);
+    let bob = body["session_token"].as_str().unwrap().to_owned();
+    let flow = body["continue_with"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["action"] == "show_verification_ui")
+        .unwrap()["flow"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let digests = [&ada, &bob].map(|t| postern::crypto::digest(t.as_bytes()));
+    for token in [&ada, &bob] {
+        assert_eq!(app.whoami_status(token).await, 200);
+    }
+
+    let (_, recovery) = app
+        .get_json(&app.public_url("/self-service/recovery/api"))
+        .await;
+    let resp = app
+        .http
+        .post(app.public_url(&format!(
+            "/self-service/recovery?flow={}",
+            recovery["id"].as_str().unwrap()
+        )))
+        .json(&json!({"method": "code", "email": "ada@example.com"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(
+        digests.iter().all(|d| is_cached(&app, d)),
+        "a recovery mail"
+    );
+
+    let code = app.code_sent_to("bob@example.com").await;
+    let resp = app
+        .http
+        .post(app.public_url(&format!("/self-service/verification?flow={flow}")))
+        .json(&json!({"method": "code", "code": code}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(is_cached(&app, &digests[0]), "Ada's answer did not change");
+    assert!(!is_cached(&app, &digests[1]));
+    let (_, me) = app.whoami(&bob).await;
+    assert_eq!(me["identity"]["verifiable_addresses"][0]["verified"], true);
 }
 
 /// The session check (`whoami`: its own query and cache) and the endpoints

@@ -96,13 +96,19 @@ impl TestApp {
 
     /// `toSession` with a token: status.
     pub async fn whoami_status(&self, token: &str) -> u16 {
-        self.http
+        self.whoami(token).await.0
+    }
+
+    /// `GET /sessions/whoami` by token: status and body (`null` if none).
+    pub async fn whoami(&self, token: &str) -> (u16, Value) {
+        let resp = self
+            .http
             .get(self.public_url("/sessions/whoami"))
             .header("X-Session-Token", token)
             .send()
             .await
-            .unwrap()
-            .status()
-            .as_u16()
+            .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
     }
 }
