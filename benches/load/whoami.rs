@@ -1,11 +1,15 @@
 //! The session-check table: `whoami` by token and by cookie, with the cache on
-//! and off, against the framework floor (`GET /health/alive`).
+//! and off, against the framework floor (`GET /health/alive`), and while other
+//! users log out.
 
-use crate::client::{drive, get, measure, warm};
+use crate::client::{delete_json, drive, get, measure, warm, Conn};
 use crate::machine::rss_kib;
 use crate::server::{start, Server};
 use rand::seq::IndexedRandom;
 use std::sync::Arc;
+
+/// Logouts per second during the last row.
+const LOGOUTS_PER_SEC: usize = 20;
 
 /// Given a connection number, makes that connection's request builder.
 type RequestMaker = Box<dyn Fn(usize) -> Box<dyn Fn() -> Vec<u8>>>;
@@ -24,6 +28,10 @@ pub fn session_check_table(
     line: &mut impl FnMut(String),
 ) {
     let n = tokens.len();
+    // The last 5% of the sessions log out during the last row; the checks of
+    // every row use the others.
+    let (checked, leaving) = tokens.split_at(n - n / 20);
+    let (checked, leaving) = (Arc::new(checked.to_vec()), leaving.to_vec());
     // A second server on the same file with the session-check cache off: what
     // a check costs when it has to go to SQLite.
     let (uncached, _) = start(db, &["--session-cache-size", "0"]);
@@ -61,17 +69,17 @@ pub fn session_check_table(
             (
                 "`whoami` by `X-Session-Token`",
                 &server.public,
-                token_maker(tokens.clone(), "X-Session-Token: "),
+                token_maker(checked.clone(), "X-Session-Token: "),
             ),
             (
                 "`whoami` by cookie",
                 &server.public,
-                token_maker(tokens.clone(), "Cookie: ory_kratos_session="),
+                token_maker(checked.clone(), "Cookie: ory_kratos_session="),
             ),
             (
                 "`whoami` by `X-Session-Token`, cache off (`--session-cache-size 0`)",
                 &uncached.public,
-                token_maker(tokens.clone(), "X-Session-Token: "),
+                token_maker(checked.clone(), "X-Session-Token: "),
             ),
         ];
         for (name, addr, make) in &cases {
@@ -103,6 +111,45 @@ pub fn session_check_table(
                 cells[0], cells[1], cells[2]
             ));
         }
+        // Checks while other users log out: each logout is a write that
+        // changes what a check reads, for one identity only.
+        let leaving = std::cell::RefCell::new(leaving.into_iter());
+        let maker = token_maker(checked.clone(), "X-Session-Token: ")(64);
+        let maker = std::rc::Rc::new(maker);
+        let f = measure(runs, || {
+            let m = maker.clone();
+            let addr = server.public.clone();
+            let batch: Vec<String> = leaving
+                .borrow_mut()
+                .by_ref()
+                .take(LOGOUTS_PER_SEC * secs as usize)
+                .collect();
+            async move {
+                let logouts = tokio::task::spawn_local({
+                    let addr = addr.clone();
+                    async move {
+                        let mut c = Conn::open(&addr).await;
+                        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1) / LOGOUTS_PER_SEC as u32);
+                        for token in batch {
+                            tick.tick().await;
+                            let body = format!(r#"{{"session_token":"{token}"}}"#);
+                            let (status, _) = c.send(&delete_json("/self-service/logout/api", &body)).await;
+                            assert_eq!(status, 204, "logout");
+                        }
+                    }
+                });
+                let f = drive(&addr, 64, secs, move || m(), 200).await;
+                logouts.await.unwrap();
+                f
+            }
+        })
+        .await;
+        line(format!(
+            "| `whoami` by `X-Session-Token` while other users log out ({LOGOUTS_PER_SEC}/s) | — | — | {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms |",
+            f.rps,
+            f.p50_us / 1000.0,
+            f.p99_us / 1000.0
+        ));
     });
     drop(uncached);
     line(format!(
