@@ -14,7 +14,7 @@ use crate::password::policy;
 use crate::password::{Password, Verified};
 use crate::session::Session;
 use crate::state::AppState;
-use crate::store::{flows, identities, sessions as session_store, StoreError};
+use crate::store::{flows, identities, sessions as session_store, StoreError, Touched};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
@@ -344,7 +344,7 @@ async fn save_password(
     let stored = flow.clone();
     state
         .store
-        .write(move |tx| {
+        .write_touching(move |tx| {
             identities::set_password(
                 tx,
                 identity_id,
@@ -357,7 +357,7 @@ async fn save_password(
                 session_store::revoke_others(tx, identity_id, keep, now)?;
             }
             flows::update(tx, &stored)?;
-            Ok::<_, StoreError>(())
+            Ok::<_, StoreError>(((), Touched::Identity(identity_id)))
         })
         .await?;
     let identity = manage::get(state, identity_id).await?;

@@ -11,7 +11,7 @@ use super::{
 };
 use crate::password::{check_imported_hash, HashError, Password};
 use crate::state::AppState;
-use crate::store::{identities, StoreError};
+use crate::store::{identities, StoreError, Touched};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -138,14 +138,16 @@ where
     let hashed = resolve_password(state, input.password.as_ref()).await?;
     let schemas = state.schemas.clone();
     let now = state.clock.now();
+    // Only this identity's rows change (its row, credentials, addresses, and
+    // whatever `then` does for it): other users' cached checks stay valid.
     state
         .store
-        .write(move |tx| {
+        .write_touching(move |tx| {
             let existing = identities::find(tx, id)?.ok_or(IdentityError::NotFound)?;
             let identity = build(&schemas, Some(&existing), input, hashed, now)?;
             identities::replace(tx, &identity).map_err(conflict)?;
             let extra = then(tx, &identity)?;
-            Ok((identity, extra))
+            Ok(((identity, extra), Touched::Identity(id)))
         })
         .await
 }
@@ -162,7 +164,7 @@ pub async fn patch(
     let now = state.clock.now();
     state
         .store
-        .write(move |tx| {
+        .write_touching(move |tx| {
             let existing = identities::find(tx, id)?.ok_or(IdentityError::NotFound)?;
             let view = IdentityView::new(
                 &existing,
@@ -189,7 +191,7 @@ pub async fn patch(
             let input = input_from_patched(&doc)?;
             let identity = build(&schemas, Some(&existing), input, None, now)?;
             identities::replace(tx, &identity).map_err(conflict)?;
-            Ok(identity)
+            Ok((identity, Touched::Identity(id)))
         })
         .await
 }
@@ -205,7 +207,9 @@ pub async fn get(state: &AppState, id: Uuid) -> Result<Identity, IdentityError> 
 pub async fn delete(state: &AppState, id: Uuid) -> Result<(), IdentityError> {
     let deleted = state
         .store
-        .write(move |tx| identities::delete(tx, id))
+        .write_touching(move |tx| {
+            Ok::<_, StoreError>((identities::delete(tx, id)?, Touched::Identity(id)))
+        })
         .await?;
     if deleted {
         Ok(())
@@ -434,14 +438,14 @@ pub async fn delete_credential(
     let kind = kind.to_owned();
     state
         .store
-        .write(move |tx| {
+        .write_touching(move |tx| {
             let identity = identities::find(tx, id)?.ok_or(IdentityError::NotFound)?;
             let credential = identity.credential(&kind).ok_or(IdentityError::NotFound)?;
             if identity.credentials.len() <= 1 {
                 return Err(IdentityError::LastCredential);
             }
             identities::delete_credential(tx, credential.id)?;
-            Ok(())
+            Ok(((), Touched::Identity(id)))
         })
         .await
 }

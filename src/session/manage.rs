@@ -251,7 +251,13 @@ pub async fn extend(state: &AppState, id: Uuid) -> Result<bool, StoreError> {
     let expires_at = now + state.config.session_lifespan;
     state
         .store
-        .write(move |tx| sessions::extend(tx, id, expires_at, now))
+        .write_touching(move |tx| match sessions::find(tx, id)? {
+            Some(s) => Ok((
+                sessions::extend(tx, id, expires_at, now)?,
+                Touched::Identity(s.identity_id),
+            )),
+            None => Ok((false, Touched::Nothing)),
+        })
         .await
 }
 

@@ -5,9 +5,10 @@
 //! generation. An answer remembers the generation it was read at, and stays
 //! fresh until a write that could change it commits. Most such writes concern
 //! one identity — a logout, a revoked session, a refreshed login, a verified
-//! address — and mark only that identity; the rest (admin changes, settings,
-//! a completed recovery, …) mark everything. Before, every one of them marked
-//! everything: one logout sent every user's next check back to the database.
+//! address, a settings change, an admin edit — and mark only that identity;
+//! the rest (batch imports, a completed recovery, cleanup) mark everything.
+//! Before, every one of them marked everything: one logout sent every user's
+//! next check back to the database.
 //!
 //! Marks are kept per identity until there are `MAX_MARKED` of them; then they
 //! are folded into one mark for everything, which is always safe.

@@ -200,6 +200,10 @@ struct Writer {
     /// first). SQLite holds no file locks on it, so this descriptor cannot
     /// disturb SQLite's own.
     wal: std::fs::File,
+    /// Debug builds: a read connection that sees the last commit, for
+    /// checking a write's declaration before it commits (`unseen.rs`).
+    #[cfg(debug_assertions)]
+    before: Connection,
 }
 
 /// Puts everything committed so far on disk. A failure leaves the commit in
@@ -237,7 +241,17 @@ impl Store {
                     Path::new(&wal_path).display()
                 ))
             })?;
-        let writer = Writer { conn, wal };
+        let writer = Writer {
+            conn,
+            wal,
+            #[cfg(debug_assertions)]
+            before: {
+                let c =
+                    Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+                configure(&c)?;
+                c
+            },
+        };
 
         let manager = SqliteConnectionManager::file(path).with_init(|c| {
             configure(c)?;
@@ -388,6 +402,9 @@ impl Store {
             let mut writer = writer
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
+            #[cfg(debug_assertions)]
+            let Writer { conn, wal, before } = &mut *writer;
+            #[cfg(not(debug_assertions))]
             let Writer { conn, wal } = &mut *writer;
             #[cfg(debug_assertions)]
             let watch = unseen::watch(conn);
@@ -399,7 +416,7 @@ impl Store {
                 let flows = pending.write_into(&tx)?;
                 let (out, touched) = f(&tx)?;
                 #[cfg(debug_assertions)]
-                unseen::check_before_commit(&tx, &watch, touched);
+                unseen::check_before_commit(&tx, before, &watch, touched);
                 tx.commit().map_err(StoreError::from)?;
                 pending.written(&flows);
                 if touched != Touched::Nothing {

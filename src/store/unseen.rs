@@ -5,11 +5,14 @@
 //!   tables a session check reads, and change or delete rows it added
 //!   itself, but never change or delete rows that existed before — those
 //!   could be in a cached answer, which would go stale.
-//! - `Identity(id)` (`write_touching`): every existing row it changed in those
-//!   tables belongs to `id`, and it deleted none (a deleted row's owner can no
-//!   longer be read).
+//! - `Identity(id)` (`write_touching`): every existing row it changed or
+//!   deleted in those tables belonged to `id` before, and a changed row still
+//!   does.
 //!
 //! SQLite's update hook reports every row change with its table and rowid.
+//! Whose a row was before is read on a second connection, which sees the
+//! database as the last commit left it (WAL readers never see a write in
+//! progress); whose it is now, in the write's own transaction.
 
 use super::Touched;
 use rusqlite::hooks::Action;
@@ -76,8 +79,14 @@ pub fn watch(conn: &Connection) -> Arc<Mutex<Watch>> {
 }
 
 /// Panics if the write, about to commit on `conn`, changed rows that its
-/// declaration does not cover.
-pub fn check_before_commit(conn: &Connection, watch: &Mutex<Watch>, touched: Touched) {
+/// declaration does not cover. `before` is another connection to the same
+/// database (it sees the last commit).
+pub fn check_before_commit(
+    conn: &Connection,
+    before: &Connection,
+    watch: &Mutex<Watch>,
+    touched: Touched,
+) {
     let w = watch
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -93,12 +102,13 @@ pub fn check_before_commit(conn: &Connection, watch: &Mutex<Watch>, touched: Tou
                 .changed
                 .iter()
                 .filter(|(table, rowid, deleted)| {
-                    *deleted || owner(conn, table, *rowid) != Some(id)
+                    owner(before, table, *rowid) != Some(id)
+                        || (!*deleted && owner(conn, table, *rowid) != Some(id))
                 })
                 .collect();
             assert!(
                 others.is_empty(),
-                "write_touching changed rows of another identity than {id}, or deleted rows: {others:?}"
+                "write_touching changed rows of another identity than {id}: {others:?}"
             );
         }
     }
@@ -126,8 +136,24 @@ mod tests {
     const A: &str = "00000000-0000-4000-8000-00000000000a";
     const B: &str = "00000000-0000-4000-8000-00000000000b";
 
+    /// A database file and a second connection that sees its last commit.
+    fn db_with_before() -> (tempfile::TempDir, Connection, Connection) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("u.sqlite");
+        let c = Connection::open(&path).unwrap();
+        c.pragma_update(None, "journal_mode", "WAL").unwrap();
+        fill(&c);
+        let before = Connection::open(&path).unwrap();
+        (dir, c, before)
+    }
+
     fn db() -> Connection {
         let c = Connection::open_in_memory().unwrap();
+        fill(&c);
+        c
+    }
+
+    fn fill(c: &Connection) {
         c.execute_batch(&format!(
             "CREATE TABLE sessions (id TEXT PRIMARY KEY, identity_id TEXT, active INTEGER);
              CREATE TABLE selfservice_flows (id TEXT PRIMARY KEY, state TEXT);
@@ -136,7 +162,6 @@ mod tests {
              INSERT INTO selfservice_flows VALUES ('f', 'a');"
         ))
         .unwrap();
-        c
     }
 
     fn a() -> Touched {
@@ -153,7 +178,7 @@ mod tests {
              UPDATE selfservice_flows SET state = 'b';",
         )
         .unwrap();
-        check_before_commit(&c, &w, Touched::Nothing);
+        check_before_commit(&c, &c, &w, Touched::Nothing);
         finish(&c);
     }
 
@@ -164,38 +189,51 @@ mod tests {
         let w = watch(&c);
         c.execute_batch("UPDATE sessions SET active = 0 WHERE id = 'old'")
             .unwrap();
-        check_before_commit(&c, &w, Touched::Nothing);
+        check_before_commit(&c, &c, &w, Touched::Nothing);
+    }
+
+    /// Runs `sql` in a transaction on a watched connection and checks it
+    /// against `touched` before the commit, as the store does.
+    fn check(sql: &str, touched: Touched) {
+        let (_dir, mut c, before) = db_with_before();
+        let w = watch(&c);
+        let tx = c.transaction().unwrap();
+        tx.execute_batch(sql).unwrap();
+        check_before_commit(&tx, &before, &w, touched);
     }
 
     #[test]
-    fn a_change_to_the_declared_identity_passes() {
-        let c = db();
-        let w = watch(&c);
-        c.execute_batch(&format!(
-            "UPDATE sessions SET active = 0 WHERE identity_id = '{A}'"
-        ))
-        .unwrap();
-        check_before_commit(&c, &w, a());
-        check_before_commit(&c, &w, Touched::Everything);
+    fn changing_or_deleting_the_declared_identity_s_rows_passes() {
+        check(
+            &format!("UPDATE sessions SET active = 0 WHERE identity_id = '{A}'"),
+            a(),
+        );
+        check(
+            &format!("DELETE FROM sessions WHERE identity_id = '{A}'"),
+            a(),
+        );
+        check("UPDATE sessions SET active = 0", Touched::Everything);
     }
 
     #[test]
     #[should_panic(expected = "write_touching changed rows of another identity")]
     fn a_change_to_another_identity_is_caught() {
-        let c = db();
-        let w = watch(&c);
-        c.execute_batch("UPDATE sessions SET active = 0").unwrap();
-        check_before_commit(&c, &w, a());
+        check("UPDATE sessions SET active = 0", a());
     }
 
     #[test]
-    #[should_panic(expected = "or deleted rows")]
-    fn deleting_even_the_declared_identity_s_rows_is_caught() {
-        let c = db();
-        let w = watch(&c);
-        c.execute_batch("DELETE FROM sessions WHERE id = 'old'")
-            .unwrap();
-        check_before_commit(&c, &w, a());
+    #[should_panic(expected = "write_touching changed rows of another identity")]
+    fn deleting_another_identity_s_row_is_caught() {
+        check("DELETE FROM sessions WHERE id = 'b1'", a());
+    }
+
+    #[test]
+    #[should_panic(expected = "write_touching changed rows of another identity")]
+    fn handing_a_row_to_another_identity_is_caught() {
+        check(
+            &format!("UPDATE sessions SET identity_id = '{B}' WHERE id = 'old'"),
+            a(),
+        );
     }
 
     #[test]

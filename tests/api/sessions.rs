@@ -434,10 +434,10 @@ fn is_cached(app: &TestApp, digest: &[u8; 32]) -> bool {
         .is_some()
 }
 
-/// A logout or a revoked session concerns one identity: every other user's
-/// cached check stays valid (with one logout emptying the whole cache, a
-/// server with steady logouts answered most checks from the database). A
-/// change that is not declared per identity still empties it.
+/// A logout, a revoked session or an admin edit concerns one identity: every
+/// other user's cached check stays valid (with one logout emptying the whole
+/// cache, a server with steady logouts answered most checks from the
+/// database). A write that is not declared per identity still empties it.
 #[tokio::test]
 async fn a_logout_keeps_other_users_checks_cached() {
     let app = spawn_app().await;
@@ -507,13 +507,32 @@ async fn a_logout_keeps_other_users_checks_cached() {
     assert!(!is_cached(&app, &ada_digest));
     assert_eq!(app.whoami_status(&ada).await, 401);
 
-    // A change not declared per identity (an admin edit of Bob) empties the
-    // cache for everyone: here, Bob's new session's check.
-    assert_eq!(app.whoami_status(&bob2).await, 200);
-    let bob2_digest = postern::crypto::digest(bob2.as_bytes());
-    assert!(is_cached(&app, &bob2_digest));
+    // An admin edit concerns that identity only: Bob's answer is read again,
+    // Cy's stays.
+    let cy = app
+        .registered_token("cy@example.com", "correct horse battery")
+        .await;
+    let (bob2_digest, cy_digest) = (
+        postern::crypto::digest(bob2.as_bytes()),
+        postern::crypto::digest(cy.as_bytes()),
+    );
+    for token in [&bob2, &cy] {
+        assert_eq!(app.whoami_status(token).await, 200);
+    }
     app.set_identity_state(&bob_id, "active").await;
     assert!(!is_cached(&app, &bob2_digest));
+    assert!(
+        is_cached(&app, &cy_digest),
+        "an edit of Bob emptied the cache"
+    );
+
+    // A write that does not say whose rows it changed empties it for everyone.
+    app.state
+        .store
+        .write(|_| Ok::<_, postern::store::StoreError>(()))
+        .await
+        .unwrap();
+    assert!(!is_cached(&app, &cy_digest));
 }
 
 /// Verifying an address changes its owner's answer (`verifiable_addresses`
