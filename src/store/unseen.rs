@@ -4,10 +4,12 @@
 //! - `Nothing` (`write_unseen`, `write_relaxed`): it may add rows to the
 //!   tables a session check reads, and change or delete rows it added
 //!   itself, but never change or delete rows that existed before — those
-//!   could be in a cached answer, which would go stale.
+//!   could be in a cached answer, which would go stale — nor add an address
+//!   to an identity, or a device to a session, that existed before (that
+//!   changes their answers too).
 //! - `Identity(id)` (`write_touching`): every existing row it changed or
 //!   deleted in those tables belonged to `id` before, and a changed row still
-//!   does.
+//!   does; what it added to existing identities or sessions is `id`'s.
 //!
 //! SQLite's update hook reports every row change with its table and rowid.
 //! Whose a row was before is read on a second connection, which sees the
@@ -90,14 +92,23 @@ pub fn check_before_commit(
     let w = watch
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if touched == Touched::Everything {
+        return;
+    }
+    let added = additions_to_existing(conn, before, &w);
     match touched {
         Touched::Everything => {}
         Touched::Nothing => assert!(
-            w.changed.is_empty(),
-            "write_unseen changed rows a session check may have cached; use write: {:?}",
+            w.changed.is_empty() && added.is_empty(),
+            "write_unseen changed rows a session check may have cached; use write: {:?} {added:?}",
             w.changed
         ),
         Touched::Identity(id) => {
+            let elsewhere: Vec<_> = added.iter().filter(|(_, _, owner)| *owner != id).collect();
+            assert!(
+                elsewhere.is_empty(),
+                "write_touching added to another identity than {id}: {elsewhere:?}"
+            );
             let others: Vec<_> = w
                 .changed
                 .iter()
@@ -112,6 +123,54 @@ pub fn check_before_commit(
             );
         }
     }
+}
+
+/// Rows the write added to an identity or a session that existed before it
+/// (an address, a device): (table, rowid, the identity whose answer changes).
+fn additions_to_existing(
+    conn: &Connection,
+    before: &Connection,
+    w: &Watch,
+) -> Vec<(String, i64, Uuid)> {
+    let text = |c: &Connection, sql: &str, key: &dyn rusqlite::ToSql| -> Option<String> {
+        c.query_row(sql, [key], |r| r.get(0))
+            .optional()
+            .ok()
+            .flatten()
+    };
+    let mut added = Vec::new();
+    for (table, rowid) in &w.inserted {
+        let existing_owner = match table.as_str() {
+            "identity_verifiable_addresses" | "identity_recovery_addresses" => {
+                owner(conn, table, *rowid).filter(|id| {
+                    text(
+                        before,
+                        "SELECT id FROM identities WHERE id = ?1",
+                        &id.to_string(),
+                    )
+                    .is_some()
+                })
+            }
+            "session_devices" => text(
+                conn,
+                "SELECT session_id FROM session_devices WHERE rowid = ?1",
+                rowid,
+            )
+            .and_then(|session| {
+                text(
+                    before,
+                    "SELECT identity_id FROM sessions WHERE id = ?1",
+                    &session,
+                )
+            })
+            .and_then(|id| Uuid::parse_str(&id).ok()),
+            _ => None,
+        };
+        if let Some(id) = existing_owner {
+            added.push((table.clone(), *rowid, id));
+        }
+    }
+    added
 }
 
 fn owner(conn: &Connection, table: &str, rowid: i64) -> Option<Uuid> {
@@ -157,6 +216,10 @@ mod tests {
         c.execute_batch(&format!(
             "CREATE TABLE sessions (id TEXT PRIMARY KEY, identity_id TEXT, active INTEGER);
              CREATE TABLE selfservice_flows (id TEXT PRIMARY KEY, state TEXT);
+             CREATE TABLE identities (id TEXT PRIMARY KEY);
+             CREATE TABLE identity_verifiable_addresses (id TEXT PRIMARY KEY, identity_id TEXT);
+             CREATE TABLE session_devices (id TEXT PRIMARY KEY, session_id TEXT);
+             INSERT INTO identities VALUES ('{A}'), ('{B}');
              INSERT INTO sessions VALUES ('old', '{A}', 1);
              INSERT INTO sessions VALUES ('b1', '{B}', 1);
              INSERT INTO selfservice_flows VALUES ('f', 'a');"
@@ -213,6 +276,49 @@ mod tests {
             a(),
         );
         check("UPDATE sessions SET active = 0", Touched::Everything);
+    }
+
+    #[test]
+    fn adding_to_new_identities_and_sessions_leaves_answers_alone() {
+        check(
+            "INSERT INTO identities VALUES ('00000000-0000-4000-8000-00000000000c');
+             INSERT INTO identity_verifiable_addresses
+                 VALUES ('v', '00000000-0000-4000-8000-00000000000c');
+             INSERT INTO sessions VALUES ('new', '00000000-0000-4000-8000-00000000000c', 1);
+             INSERT INTO session_devices VALUES ('d', 'new');",
+            Touched::Nothing,
+        );
+        check(
+            &format!("INSERT INTO identity_verifiable_addresses VALUES ('v', '{A}')"),
+            a(),
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "write_unseen changed rows")]
+    fn an_address_for_an_existing_identity_is_caught() {
+        check(
+            &format!("INSERT INTO identity_verifiable_addresses VALUES ('v', '{A}')"),
+            Touched::Nothing,
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "write_unseen changed rows")]
+    fn a_device_for_an_existing_session_is_caught() {
+        check(
+            "INSERT INTO session_devices VALUES ('d', 'old')",
+            Touched::Nothing,
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "write_touching added to another identity")]
+    fn an_address_for_another_identity_is_caught() {
+        check(
+            &format!("INSERT INTO identity_verifiable_addresses VALUES ('v', '{B}')"),
+            a(),
+        );
     }
 
     #[test]
