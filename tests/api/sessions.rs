@@ -379,12 +379,7 @@ async fn cached_session_checks_see_every_change_at_once() {
         .await;
     let t3 = login["session_token"].as_str().unwrap().to_owned();
     assert_eq!(app.whoami_status(&t3).await, 200);
-    app.http
-        .delete(app.public_url("/self-service/logout/api"))
-        .json(&json!({"session_token": t3}))
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(app.logout_native(&t3).await, 204);
     assert_eq!(app.whoami_status(&t3).await, 401);
 }
 
@@ -457,14 +452,7 @@ async fn a_logout_keeps_other_users_checks_cached() {
     assert!(is_cached(&app, &ada_digest) && is_cached(&app, &bob_digest));
 
     // Bob logs out: his check fails at once, Ada's is still cached.
-    let resp = app
-        .http
-        .delete(app.public_url("/self-service/logout/api"))
-        .json(&json!({"session_token": bob}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 204);
+    assert_eq!(app.logout_native(&bob).await, 204);
     assert!(!is_cached(&app, &bob_digest));
     assert_eq!(app.whoami_status(&bob).await, 401);
     assert!(
@@ -533,6 +521,40 @@ async fn a_logout_keeps_other_users_checks_cached() {
         .await
         .unwrap();
     assert!(!is_cached(&app, &cy_digest));
+}
+
+/// Logouts racing with other users' cached checks and logins: whatever else
+/// is going on, the first check after a logout has answered refuses the
+/// token, and other users' checks keep working.
+#[tokio::test]
+async fn concurrent_logouts_never_leave_a_usable_cached_answer() {
+    let app = spawn_app().await;
+    let password = "correct horse battery";
+    let user = |n: usize| {
+        let app = &app;
+        async move {
+            let email = format!("race{n}@example.com");
+            let mut previous = app.registered_token(&email, password).await;
+            for round in 0..6 {
+                let (status, login) = app.login_native(&email, password).await;
+                assert_eq!(status, 200);
+                let token = login["session_token"].as_str().unwrap().to_owned();
+                for _ in 0..3 {
+                    assert_eq!(app.whoami_status(&token).await, 200);
+                    assert_eq!(app.whoami_status(&previous).await, 200);
+                }
+                assert_eq!(app.logout_native(&previous).await, 204);
+                assert_eq!(
+                    app.whoami_status(&previous).await,
+                    401,
+                    "user {n}, round {round}: a logged-out token still worked"
+                );
+                assert_eq!(app.whoami_status(&token).await, 200);
+                previous = token;
+            }
+        }
+    };
+    futures_util::future::join_all((0..8).map(user)).await;
 }
 
 /// Verifying an address changes its owner's answer (`verifiable_addresses`

@@ -99,6 +99,18 @@ impl TestApp {
         self.whoami(token).await.0
     }
 
+    /// `DELETE /self-service/logout/api` with the token; the status.
+    pub async fn logout_native(&self, token: &str) -> u16 {
+        self.http
+            .delete(self.public_url("/self-service/logout/api"))
+            .json(&serde_json::json!({ "session_token": token }))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
     /// `GET /sessions/whoami` by token: status and body (`null` if none).
     pub async fn whoami(&self, token: &str) -> (u16, Value) {
         let resp = self
