@@ -4,7 +4,7 @@
 
 use crate::state::AppState;
 use crate::store::cleanup::{self, Target, BATCH};
-use crate::store::StoreError;
+use crate::store::{StoreError, Touched};
 use tokio::sync::watch;
 
 /// Runs one full pass; returns how many rows each target lost.
@@ -14,9 +14,20 @@ pub async fn run_once(state: &AppState) -> Result<Vec<(Target, usize)>, StoreErr
     for target in Target::ALL {
         let mut total = 0;
         loop {
+            // Only sessions are read by session checks, and only deleting
+            // some can change an answer: a pass with nothing to delete, or
+            // over the other tables, leaves the session-check cache warm.
             let n = state
                 .store
-                .write(move |tx| cleanup::delete_batch(tx, target, before))
+                .write_touching(move |tx| {
+                    let n = cleanup::delete_batch(tx, target, before)?;
+                    let touched = if target == Target::Sessions && n > 0 {
+                        Touched::Everything
+                    } else {
+                        Touched::Nothing
+                    };
+                    Ok::<_, StoreError>((n, touched))
+                })
                 .await?;
             total += n;
             if (n as i64) < BATCH {

@@ -531,9 +531,16 @@ async fn cleanup_removes_only_what_is_past_retention() {
     app.state.store.flush_flows().await.unwrap();
     let flows_before = app.count_rows("selfservice_flows");
     assert!(flows_before >= 3);
-    // Nothing is old enough yet.
+    // Nothing is old enough yet, and a pass that deletes no session leaves
+    // the session-check cache warm.
+    assert_eq!(app.whoami_status(&token).await, 200);
+    assert!(app.whoami_cached(&token));
     postern::cleanup::run_once(&app.state).await.unwrap();
     assert_eq!(app.count_rows("selfservice_flows"), flows_before);
+    assert!(
+        app.whoami_cached(&token),
+        "a cleanup pass emptied the cache"
+    );
     // Nine days later: flows (1h) and the session (24h) ended over a week ago.
     app.clock.advance(time::Duration::days(9));
     let report = postern::cleanup::run_once(&app.state).await.unwrap();

@@ -1,6 +1,6 @@
 use crate::helpers::assert::assert_kratos_error;
 use crate::helpers::metrics::metric;
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::spawn_app;
 use serde_json::{json, Value};
 
 #[tokio::test]
@@ -393,8 +393,7 @@ async fn new_sessions_keep_cached_checks_and_changes_drop_them() {
         .registered("kept@example.com", "correct horse battery")
         .await;
     assert_eq!(app.whoami_status(&token).await, 200);
-    let digest = postern::crypto::digest(token.as_bytes());
-    let cached = || is_cached(&app, &digest);
+    let cached = || app.whoami_cached(&token);
     assert!(cached(), "a check is cached once answered");
 
     app.register_native("other@example.com", "correct horse battery")
@@ -417,18 +416,6 @@ async fn new_sessions_keep_cached_checks_and_changes_drop_them() {
     assert_eq!(app.whoami_status(&token).await, 401);
 }
 
-/// Whether a check of the token with this digest would be answered from the
-/// cache now (exactly the handler's test).
-fn is_cached(app: &TestApp, digest: &[u8; 32]) -> bool {
-    let store = &app.state.store;
-    app.state
-        .whoami_cache
-        .get(digest, app.clock.now(), |e| {
-            store.is_fresh(e.generation, e.identity)
-        })
-        .is_some()
-}
-
 /// A logout, a revoked session or an admin edit concerns one identity: every
 /// other user's cached check stays valid (with one logout emptying the whole
 /// cache, a server with steady logouts answered most checks from the
@@ -442,21 +429,17 @@ async fn a_logout_keeps_other_users_checks_cached() {
     let (bob, bob_id) = app
         .registered("bob@example.com", "correct horse battery")
         .await;
-    let (ada_digest, bob_digest) = (
-        postern::crypto::digest(ada.as_bytes()),
-        postern::crypto::digest(bob.as_bytes()),
-    );
     for token in [&ada, &bob] {
         assert_eq!(app.whoami_status(token).await, 200);
     }
-    assert!(is_cached(&app, &ada_digest) && is_cached(&app, &bob_digest));
+    assert!(app.whoami_cached(&ada) && app.whoami_cached(&bob));
 
     // Bob logs out: his check fails at once, Ada's is still cached.
     assert_eq!(app.logout_native(&bob).await, 204);
-    assert!(!is_cached(&app, &bob_digest));
+    assert!(!app.whoami_cached(&bob));
     assert_eq!(app.whoami_status(&bob).await, 401);
     assert!(
-        is_cached(&app, &ada_digest),
+        app.whoami_cached(&ada),
         "another user's logout emptied the cache"
     );
     let from_cache = || async {
@@ -482,7 +465,7 @@ async fn a_logout_keeps_other_users_checks_cached() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
-    assert!(is_cached(&app, &ada_digest));
+    assert!(app.whoami_cached(&ada));
 
     // An admin revoking all of Ada's sessions ends hers at once.
     let resp = app
@@ -492,7 +475,7 @@ async fn a_logout_keeps_other_users_checks_cached() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 204);
-    assert!(!is_cached(&app, &ada_digest));
+    assert!(!app.whoami_cached(&ada));
     assert_eq!(app.whoami_status(&ada).await, 401);
 
     // An admin edit concerns that identity only: Bob's answer is read again,
@@ -500,19 +483,12 @@ async fn a_logout_keeps_other_users_checks_cached() {
     let cy = app
         .registered_token("cy@example.com", "correct horse battery")
         .await;
-    let (bob2_digest, cy_digest) = (
-        postern::crypto::digest(bob2.as_bytes()),
-        postern::crypto::digest(cy.as_bytes()),
-    );
     for token in [&bob2, &cy] {
         assert_eq!(app.whoami_status(token).await, 200);
     }
     app.set_identity_state(&bob_id, "active").await;
-    assert!(!is_cached(&app, &bob2_digest));
-    assert!(
-        is_cached(&app, &cy_digest),
-        "an edit of Bob emptied the cache"
-    );
+    assert!(!app.whoami_cached(&bob2));
+    assert!(app.whoami_cached(&cy), "an edit of Bob emptied the cache");
 
     // A write that does not say whose rows it changed empties it for everyone.
     app.state
@@ -520,7 +496,7 @@ async fn a_logout_keeps_other_users_checks_cached() {
         .write(|_| Ok::<_, postern::store::StoreError>(()))
         .await
         .unwrap();
-    assert!(!is_cached(&app, &cy_digest));
+    assert!(!app.whoami_cached(&cy));
 }
 
 /// Logouts racing with other users' cached checks and logins: whatever else
@@ -580,7 +556,6 @@ async fn verifying_an_address_refreshes_only_its_owner_s_cached_check() {
         .as_str()
         .unwrap()
         .to_owned();
-    let digests = [&ada, &bob].map(|t| postern::crypto::digest(t.as_bytes()));
     for token in [&ada, &bob] {
         assert_eq!(app.whoami_status(token).await, 200);
     }
@@ -600,7 +575,7 @@ async fn verifying_an_address_refreshes_only_its_owner_s_cached_check() {
         .unwrap();
     assert_eq!(resp.status(), 200);
     assert!(
-        digests.iter().all(|d| is_cached(&app, d)),
+        app.whoami_cached(&ada) && app.whoami_cached(&bob),
         "a recovery mail"
     );
 
@@ -613,8 +588,8 @@ async fn verifying_an_address_refreshes_only_its_owner_s_cached_check() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
-    assert!(is_cached(&app, &digests[0]), "Ada's answer did not change");
-    assert!(!is_cached(&app, &digests[1]));
+    assert!(app.whoami_cached(&ada), "Ada's answer did not change");
+    assert!(!app.whoami_cached(&bob));
     let (_, me) = app.whoami(&bob).await;
     assert_eq!(me["identity"]["verifiable_addresses"][0]["verified"], true);
 }

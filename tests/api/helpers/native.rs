@@ -99,6 +99,19 @@ impl TestApp {
         self.whoami(token).await.0
     }
 
+    /// Whether a check of `token` would be answered from the session-check
+    /// cache now (exactly the whoami handler's test).
+    pub fn whoami_cached(&self, token: &str) -> bool {
+        let digest = postern::crypto::digest(token.as_bytes());
+        let store = &self.state.store;
+        self.state
+            .whoami_cache
+            .get(&digest, self.clock.now(), |e| {
+                store.is_fresh(e.generation, e.identity)
+            })
+            .is_some()
+    }
+
     /// `DELETE /self-service/logout/api` with the token; the status.
     pub async fn logout_native(&self, token: &str) -> u16 {
         self.http
