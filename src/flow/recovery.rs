@@ -13,7 +13,9 @@ use crate::courier::Outgoing;
 use crate::identity::{normalize_identifier, Identity};
 use crate::session::{manage as sessions, Client, Session, SessionToken};
 use crate::state::AppState;
-use crate::store::{addresses, codes, flows, identities, sessions as session_store, StoreError};
+use crate::store::{
+    addresses, codes, flows, identities, sessions as session_store, StoreError, Touched,
+};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
@@ -227,9 +229,11 @@ async fn recover(
     let lifespan = state.config.session_lifespan;
     let privileged_until = now + state.config.privileged_session_max_age;
     let st = state.clone();
+    // A wrong code changes only the flow and its codes; a right one, the
+    // identity's address and sessions: only its cached checks go stale.
     let result = state
         .store
-        .write(move |tx| {
+        .write_touching(move |tx| {
             let found = match code::check(&st.code_key, tx, &mut flow, "recovery", &code, now)? {
                 CodeCheck::Valid(c) => c,
                 other => {
@@ -239,7 +243,7 @@ async fn recover(
                     });
                     flow.updated_at = now;
                     flows::update(tx, &flow)?;
-                    return Ok::<_, FlowError>(Outcome::Show(Box::new(flow)));
+                    return Ok::<_, FlowError>((Outcome::Show(Box::new(flow)), Touched::Nothing));
                 }
             };
             let identity_id = found.identity_id.ok_or(FlowError::NotFound)?;
@@ -247,7 +251,7 @@ async fn recover(
             if !identity.is_active() {
                 flow.ui.messages.push(text::account_disabled());
                 flows::update(tx, &flow)?;
-                return Ok(Outcome::Show(Box::new(flow)));
+                return Ok((Outcome::Show(Box::new(flow)), Touched::Nothing));
             }
             // Kratos: receiving the code proves the address (unless an admin issued it).
             if !found.issued_by_admin {
@@ -272,12 +276,13 @@ async fn recover(
                         "url": format!("{}?flow={}", st.config.ui_page("settings"), settings_flow.id)}}
                 ]));
             }
-            Ok(Outcome::Recovered {
+            let recovered = Outcome::Recovered {
                 flow: Box::new(shown),
                 settings: Box::new(settings_flow),
                 session: Box::new(session),
                 token: token.clone(),
-            })
+            };
+            Ok((recovered, Touched::Identity(identity_id)))
         })
         .await?;
     Ok(result)

@@ -5,8 +5,8 @@
 //! generation. An answer remembers the generation it was read at, and stays
 //! fresh until a write that could change it commits. Most such writes concern
 //! one identity — a logout, a revoked session, a refreshed login, a verified
-//! address, a settings change, an admin edit — and mark only that identity;
-//! the rest (batch imports, a completed recovery, cleanup that deletes
+//! address, a settings change, an admin edit, a completed recovery — and
+//! mark only that identity; the rest (batch imports, cleanup that deletes
 //! sessions) mark everything.
 //! Before, every one of them marked everything: one logout sent every user's
 //! next check back to the database.

@@ -535,7 +535,7 @@ async fn concurrent_logouts_never_leave_a_usable_cached_answer() {
 
 /// Verifying an address changes its owner's answer (`verifiable_addresses`
 /// in the session's identity) and nobody else's; asking for a recovery code
-/// changes no answer at all.
+/// changes no answer at all, and completing a recovery only its owner's.
 #[tokio::test]
 async fn verifying_an_address_refreshes_only_its_owner_s_cached_check() {
     let app = spawn_app().await;
@@ -563,16 +563,16 @@ async fn verifying_an_address_refreshes_only_its_owner_s_cached_check() {
     let (_, recovery) = app
         .get_json(&app.public_url("/self-service/recovery/api"))
         .await;
-    let resp = app
-        .http
-        .post(app.public_url(&format!(
-            "/self-service/recovery?flow={}",
-            recovery["id"].as_str().unwrap()
-        )))
-        .json(&json!({"method": "code", "email": "ada@example.com"}))
-        .send()
-        .await
-        .unwrap();
+    let app = &app;
+    let recovery_url = app.public_url(&format!(
+        "/self-service/recovery?flow={}",
+        recovery["id"].as_str().unwrap()
+    ));
+    let recover = |body: Value| {
+        let url = recovery_url.clone();
+        async move { app.http.post(url).json(&body).send().await.unwrap() }
+    };
+    let resp = recover(json!({"method": "code", "email": "ada@example.com"})).await;
     assert_eq!(resp.status(), 200);
     assert!(
         app.whoami_cached(&ada) && app.whoami_cached(&bob),
@@ -591,6 +591,17 @@ async fn verifying_an_address_refreshes_only_its_owner_s_cached_check() {
     assert!(app.whoami_cached(&ada), "Ada's answer did not change");
     assert!(!app.whoami_cached(&bob));
     let (_, me) = app.whoami(&bob).await;
+    assert_eq!(me["identity"]["verifiable_addresses"][0]["verified"], true);
+    assert!(app.whoami_cached(&bob));
+
+    // Ada completes her recovery (her address becomes verified, she gets a
+    // new session): her answer is read again, Bob's is not.
+    let code = app.code_sent_to("ada@example.com").await;
+    let resp = recover(json!({"method": "code", "code": code})).await;
+    assert_eq!(resp.status(), 200);
+    assert!(!app.whoami_cached(&ada));
+    assert!(app.whoami_cached(&bob), "Ada's recovery emptied the cache");
+    let (_, me) = app.whoami(&ada).await;
     assert_eq!(me["identity"]["verifiable_addresses"][0]["verified"], true);
 }
 
