@@ -26,6 +26,8 @@ const SHARDS: usize = 16;
 pub struct Cached {
     /// The store's generation taken before the read (`Store::is_fresh`).
     pub generation: u64,
+    /// Whose session it is: a write that touched this identity since
+    /// `generation` makes the entry stale.
     pub identity: uuid::Uuid,
     pub expires_at: OffsetDateTime,
     /// The `X-Kratos-Authenticated-Identity-Id` header, ready to send.

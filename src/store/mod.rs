@@ -342,7 +342,8 @@ impl Store {
     /// concerns one identity's sessions, identity row or addresses (a logout),
     /// so that every other user's cached check stays valid. Debug builds (so
     /// every test) check, before the commit, that every existing row it
-    /// changed in a table a session check reads belongs to that identity.
+    /// changed or deleted in a table a session check reads was and is that
+    /// identity's, and that it added addresses or devices only to it.
     pub async fn write_touching<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
@@ -354,10 +355,11 @@ impl Store {
 
     /// A durable `write` that no session check can see, so the session-check
     /// cache stays valid: it only adds rows a check has never read (a new
-    /// session and its device, a new identity), or touches tables a check
-    /// does not read (courier, flow errors, credentials). Anything that
-    /// changes an existing session, identity or address must use `write`;
-    /// debug builds (so every test) check this on every call (`unseen.rs`).
+    /// session and its device, a new identity with its addresses), or
+    /// touches tables a check does not read (courier, flow errors,
+    /// credentials). Anything that changes an existing session, identity or
+    /// address must use `write_touching` (one identity's) or `write`; debug
+    /// builds (so every test) check this on every call (`unseen.rs`).
     pub async fn write_unseen<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
