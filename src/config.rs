@@ -307,9 +307,12 @@ pub struct Config {
     /// see `set_public_base_url`) rather than on every request:
     /// `default_return_url`, or the UI's welcome page...
     resolved_return_url: Url,
-    /// ...and the name of the CSRF cookie (`flow::csrf::cookie_name`).
+    /// ...the name of the CSRF cookie (`flow::csrf::cookie_name`)...
     csrf_cookie_name: String,
-    pub allowed_return_urls: Vec<Url>,
+    /// ...and the `return_to` policy (these URLs, the default return URL and
+    /// the public base URL), checked on every request that carries one.
+    return_to_policy: crate::flow::return_to::ReturnToPolicy,
+    allowed_return_urls: Vec<Url>,
     ui_url: Option<Url>,
     pub cookie_domain: Option<String>,
     pub cookie_same_site: SameSite,
@@ -365,6 +368,11 @@ impl TryFrom<ServeArgs> for Config {
             public_base_url_explicit: args.public_base_url.is_some(),
             resolved_return_url: public_base_url.clone(),
             csrf_cookie_name: String::new(),
+            return_to_policy: crate::flow::return_to::ReturnToPolicy::new(
+                public_base_url.clone(),
+                &public_base_url,
+                Vec::new(),
+            ),
             public_base_url,
             schemas: Arc::new(schemas),
             hash_params,
@@ -547,14 +555,21 @@ impl Config {
             Url::parse(&self.ui_page("welcome")).unwrap_or_else(|_| self.public_base_url.clone())
         });
         self.csrf_cookie_name = crate::flow::csrf::cookie_name(self.public_base_url.as_str());
-    }
-
-    pub fn return_to_policy(&self) -> crate::flow::return_to::ReturnToPolicy {
-        crate::flow::return_to::ReturnToPolicy::new(
-            self.default_return_url().clone(),
+        self.return_to_policy = crate::flow::return_to::ReturnToPolicy::new(
+            self.resolved_return_url.clone(),
             &self.public_base_url,
             self.allowed_return_urls.clone(),
-        )
+        );
+    }
+
+    /// The `return_to` policy, derived with the other URL-dependent values.
+    pub fn return_to_policy(&self) -> &crate::flow::return_to::ReturnToPolicy {
+        &self.return_to_policy
+    }
+
+    /// `--allowed-return-url`s as configured.
+    pub fn allowed_return_urls(&self) -> &[Url] {
+        &self.allowed_return_urls
     }
 
     /// Cookies get `Secure` when the public base URL is https.
@@ -586,9 +601,28 @@ mod tests {
             c.csrf_cookie_name(),
             crate::flow::csrf::cookie_name("http://127.0.0.1:4455/")
         );
-        let mut c = parse(&["--default-return-url", "https://app.example/home"]).unwrap();
+        // The return_to policy allows the bound address, not the unbound one.
+        let policy = c.return_to_policy();
+        assert!(policy.check("http://127.0.0.1:4455/after").is_some());
+        assert!(policy.check("http://127.0.0.1:4433/after").is_none());
+        let mut c = parse(&[
+            "--default-return-url",
+            "https://app.example/home",
+            "--allowed-return-url",
+            "https://other.example/",
+        ])
+        .unwrap();
         c.set_public_base_url(Url::parse("http://127.0.0.1:4455/").unwrap());
         assert_eq!(c.default_return_url().as_str(), "https://app.example/home");
+        let policy = c.return_to_policy();
+        for allowed in [
+            "https://app.example/home/x",
+            "https://other.example/y",
+            "http://127.0.0.1:4455/z",
+        ] {
+            assert!(policy.check(allowed).is_some(), "{allowed}");
+        }
+        assert!(policy.check("https://evil.example/").is_none());
     }
 
     #[test]

@@ -70,7 +70,7 @@ pub fn browser_warnings(config: &Config) -> Vec<String> {
         .filter_map(|o| Url::parse(o).ok())
         .map(|u| site(&u))
         .collect();
-    for url in &config.allowed_return_urls {
+    for url in config.allowed_return_urls() {
         if site(url) != base_site && !cors_sites.contains(&site(url)) {
             out.push(format!(
                 "the return URL {url} is on another site and no --cors-allowed-origin covers it: if the app there calls Postern from the browser, add --cors-allowed-origin {}",
