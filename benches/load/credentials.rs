@@ -52,8 +52,7 @@ impl Acc {
         self.took += s.took;
         self.idle_time += s.idle * s.took;
         self.raw_time += raw_around * s.took;
-        self.cpu.total += s.cpu.total;
-        self.cpu.hashing += s.cpu.hashing;
+        self.cpu += &s.cpu;
     }
 
     /// The raw rate the round's slices are compared with.

@@ -100,6 +100,13 @@ impl ThreadCpu {
     }
 }
 
+impl std::ops::AddAssign<&ThreadCpu> for ThreadCpu {
+    fn add_assign(&mut self, other: &ThreadCpu) {
+        self.total += other.total;
+        self.hashing += other.hashing;
+    }
+}
+
 /// Reads every thread's `/proc/<pid>/task/<tid>/schedstat` (its first field is
 /// the time it has run) and `comm`.
 pub fn thread_cpu_ns(pid: u32) -> ThreadCpu {
