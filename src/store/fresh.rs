@@ -6,8 +6,8 @@
 //! fresh until a write that could change it commits. Most such writes concern
 //! one identity — a logout, a revoked session, a refreshed login, a verified
 //! address, a settings change, an admin edit, a completed recovery — and
-//! mark only that identity; the rest (batch imports, cleanup that deletes
-//! sessions) mark everything.
+//! mark only that identity; cleanup, which deletes only sessions that ended
+//! long ago, marks nothing; batch imports and patches mark everything.
 //! Before, every one of them marked everything: one logout sent every user's
 //! next check back to the database.
 //!
@@ -38,15 +38,27 @@ pub enum Touched {
     Nothing,
     /// Those of one identity: its sessions, its identity row, its addresses.
     Identity(Uuid),
+    /// None, though it deleted sessions (and their devices): only sessions
+    /// that had ended by this time — revoked, or expired — whose answers no
+    /// check uses any more (an expired answer is refused by its expiry, a
+    /// revoked one was marked stale by the revocation). Cleanup.
+    EndedSessions(time::OffsetDateTime),
     /// Any.
     Everything,
+}
+
+impl Touched {
+    /// Whether the write makes any cached answer stale.
+    pub fn marks(&self) -> bool {
+        !matches!(self, Touched::Nothing | Touched::EndedSessions(_))
+    }
 }
 
 impl Freshness {
     /// Records a write committed at `generation`.
     pub fn mark(&mut self, touched: Touched, generation: u64) {
         match touched {
-            Touched::Nothing => {}
+            Touched::Nothing | Touched::EndedSessions(_) => {}
             Touched::Identity(id) if self.changed.len() < MAX_MARKED => {
                 self.changed.insert(id, generation);
             }

@@ -421,7 +421,7 @@ impl Store {
                 unseen::check_before_commit(&tx, before, &watch, touched);
                 tx.commit().map_err(StoreError::from)?;
                 pending.written(&flows);
-                if touched != Touched::Nothing {
+                if touched.marks() {
                     // Under the lock, so that a check sees the new generation
                     // only together with what it made stale.
                     let mut fresh = fresh

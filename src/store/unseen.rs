@@ -10,6 +10,8 @@
 //! - `Identity(id)` (`write_touching`): every existing row it changed or
 //!   deleted in those tables belonged to `id` before, and a changed row still
 //!   does; what it added to existing identities or sessions is `id`'s.
+//! - `EndedSessions(at)` (cleanup): it only deleted sessions, and devices of
+//!   sessions, that were revoked or had expired by `at`, and added nothing.
 //!
 //! SQLite's update hook reports every row change with its table and rowid.
 //! Whose a row was before is read on a second connection, which sees the
@@ -98,6 +100,17 @@ pub fn check_before_commit(
     let added = additions_to_existing(conn, before, &w);
     match touched {
         Touched::Everything => {}
+        Touched::EndedSessions(at) => {
+            let live: Vec<_> = w
+                .changed
+                .iter()
+                .filter(|(table, rowid, deleted)| !*deleted || !ended(before, table, *rowid, at))
+                .collect();
+            assert!(
+                live.is_empty() && added.is_empty(),
+                "a write declared to delete only ended sessions changed others: {live:?} {added:?}"
+            );
+        }
         Touched::Nothing => assert!(
             w.changed.is_empty() && added.is_empty(),
             "write_unseen changed rows a session check may have cached; use write: {:?} {added:?}",
@@ -173,6 +186,29 @@ fn additions_to_existing(
     added
 }
 
+/// Whether a deleted row was a session (or a session's device) that had
+/// ended by `at` in the last commit: revoked, or expired.
+fn ended(before: &Connection, table: &str, rowid: i64, at: time::OffsetDateTime) -> bool {
+    let sql = match table {
+        "sessions" => "SELECT active = 0 OR expires_at <= ?2 FROM sessions WHERE rowid = ?1",
+        "session_devices" => {
+            "SELECT s.active = 0 OR s.expires_at <= ?2 FROM session_devices d
+             JOIN sessions s ON s.id = d.session_id WHERE d.rowid = ?1"
+        }
+        _ => return false,
+    };
+    before
+        .query_row(
+            sql,
+            rusqlite::params![rowid, super::codec::time_int(at)],
+            |r| r.get(0),
+        )
+        .optional()
+        .ok()
+        .flatten()
+        .unwrap_or(false)
+}
+
 fn owner(conn: &Connection, table: &str, rowid: i64) -> Option<Uuid> {
     let (_, sql) = SEEN.iter().find(|(t, _)| *t == table)?;
     let id: Option<String> = conn
@@ -214,14 +250,17 @@ mod tests {
 
     fn fill(c: &Connection) {
         c.execute_batch(&format!(
-            "CREATE TABLE sessions (id TEXT PRIMARY KEY, identity_id TEXT, active INTEGER);
+            "CREATE TABLE sessions (id TEXT PRIMARY KEY, identity_id TEXT, active INTEGER, expires_at INTEGER);
              CREATE TABLE selfservice_flows (id TEXT PRIMARY KEY, state TEXT);
              CREATE TABLE identities (id TEXT PRIMARY KEY);
              CREATE TABLE identity_verifiable_addresses (id TEXT PRIMARY KEY, identity_id TEXT);
              CREATE TABLE session_devices (id TEXT PRIMARY KEY, session_id TEXT);
              INSERT INTO identities VALUES ('{A}'), ('{B}');
-             INSERT INTO sessions VALUES ('old', '{A}', 1);
-             INSERT INTO sessions VALUES ('b1', '{B}', 1);
+             INSERT INTO sessions VALUES ('old', '{A}', 1, 9000000000000000);
+             INSERT INTO sessions VALUES ('b1', '{B}', 1, 9000000000000000);
+             INSERT INTO sessions VALUES ('revoked', '{B}', 0, 9000000000000000);
+             INSERT INTO sessions VALUES ('expired', '{B}', 1, 1000);
+             INSERT INTO session_devices VALUES ('dev', 'expired');
              INSERT INTO selfservice_flows VALUES ('f', 'a');"
         ))
         .unwrap();
@@ -236,7 +275,7 @@ mod tests {
         let c = db();
         let w = watch(&c);
         c.execute_batch(
-            "INSERT INTO sessions VALUES ('new', NULL, 1);
+            "INSERT INTO sessions VALUES ('new', NULL, 1, 0);
              UPDATE sessions SET active = 0 WHERE id = 'new';
              UPDATE selfservice_flows SET state = 'b';",
         )
@@ -284,13 +323,42 @@ mod tests {
             "INSERT INTO identities VALUES ('00000000-0000-4000-8000-00000000000c');
              INSERT INTO identity_verifiable_addresses
                  VALUES ('v', '00000000-0000-4000-8000-00000000000c');
-             INSERT INTO sessions VALUES ('new', '00000000-0000-4000-8000-00000000000c', 1);
+             INSERT INTO sessions VALUES ('new', '00000000-0000-4000-8000-00000000000c', 1, 0);
              INSERT INTO session_devices VALUES ('d', 'new');",
             Touched::Nothing,
         );
         check(
             &format!("INSERT INTO identity_verifiable_addresses VALUES ('v', '{A}')"),
             a(),
+        );
+    }
+
+    /// Ended by this time (micros since the epoch): the 'expired' session.
+    fn ended_by() -> Touched {
+        Touched::EndedSessions(time::OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(1))
+    }
+
+    #[test]
+    fn deleting_ended_sessions_and_their_devices_passes() {
+        check(
+            "DELETE FROM session_devices WHERE session_id = 'expired';
+             DELETE FROM sessions WHERE id IN ('revoked', 'expired');",
+            ended_by(),
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "declared to delete only ended sessions")]
+    fn deleting_a_live_session_as_ended_is_caught() {
+        check("DELETE FROM sessions WHERE id = 'b1'", ended_by());
+    }
+
+    #[test]
+    #[should_panic(expected = "declared to delete only ended sessions")]
+    fn changing_an_ended_session_as_ended_is_caught() {
+        check(
+            "UPDATE sessions SET active = 1 WHERE id = 'revoked'",
+            ended_by(),
         );
     }
 

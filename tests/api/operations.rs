@@ -542,11 +542,24 @@ async fn cleanup_removes_only_what_is_past_retention() {
         "a cleanup pass emptied the cache"
     );
     // Nine days later: flows (1h) and the session (24h) ended over a week ago.
+    // A new login's session is live; deleting the old one leaves its cached
+    // check cached.
     app.clock.advance(time::Duration::days(9));
+    let (status, login) = app
+        .login_native("keep@example.com", "correct horse battery")
+        .await;
+    assert_eq!(status, 200);
+    let live = login["session_token"].as_str().unwrap().to_owned();
+    assert_eq!(app.whoami_status(&live).await, 200);
+    app.state.store.flush_flows().await.unwrap();
     let report = postern::cleanup::run_once(&app.state).await.unwrap();
+    assert!(
+        app.whoami_cached(&live),
+        "deleting ended sessions emptied the cache"
+    );
     assert!(report.iter().map(|(_, n)| n).sum::<usize>() > flows_before as usize);
-    assert_eq!(app.count_rows("selfservice_flows"), 0);
-    assert_eq!(app.count_rows("sessions"), 0);
+    assert_eq!(app.count_rows("selfservice_flows"), 1, "the new login's");
+    assert_eq!(app.count_rows("sessions"), 1, "the new login's");
     assert_eq!(
         app.count_rows("identities"),
         1,
