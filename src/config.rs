@@ -304,13 +304,12 @@ pub struct Config {
     pub session_lifespan: time::Duration,
     default_return_url: Option<Url>,
     /// Derived from the public base URL once (and again when it changes,
-    /// see `set_public_base_url`) rather than on every request:
-    /// `default_return_url`, or the UI's welcome page...
-    resolved_return_url: Url,
-    /// ...the name of the CSRF cookie (`flow::csrf::cookie_name`)...
+    /// see `set_public_base_url`) rather than on every request: the name of
+    /// the CSRF cookie (`flow::csrf::cookie_name`)...
     csrf_cookie_name: String,
-    /// ...and the `return_to` policy (these URLs, the default return URL and
-    /// the public base URL), checked on every request that carries one.
+    /// ...and the `return_to` policy: these URLs, the public base URL and the
+    /// default return URL (`default_return_url`, or the UI's welcome page),
+    /// which it also holds for `default_return_url()`.
     return_to_policy: crate::flow::return_to::ReturnToPolicy,
     allowed_return_urls: Vec<Url>,
     ui_url: Option<Url>,
@@ -366,7 +365,6 @@ impl TryFrom<ServeArgs> for Config {
             public_listen: args.public_listen,
             admin_listen: args.admin_listen,
             public_base_url_explicit: args.public_base_url.is_some(),
-            resolved_return_url: public_base_url.clone(),
             csrf_cookie_name: String::new(),
             return_to_policy: crate::flow::return_to::ReturnToPolicy::new(
                 public_base_url.clone(),
@@ -531,7 +529,7 @@ impl Config {
 
     /// Where browsers land when nothing else applies.
     pub fn default_return_url(&self) -> &Url {
-        &self.resolved_return_url
+        self.return_to_policy.default_url()
     }
 
     pub fn public_base_url(&self) -> &Url {
@@ -551,12 +549,12 @@ impl Config {
     }
 
     fn resolve_derived(&mut self) {
-        self.resolved_return_url = self.default_return_url.clone().unwrap_or_else(|| {
+        let default_return_url = self.default_return_url.clone().unwrap_or_else(|| {
             Url::parse(&self.ui_page("welcome")).unwrap_or_else(|_| self.public_base_url.clone())
         });
         self.csrf_cookie_name = crate::flow::csrf::cookie_name(self.public_base_url.as_str());
         self.return_to_policy = crate::flow::return_to::ReturnToPolicy::new(
-            self.resolved_return_url.clone(),
+            default_return_url,
             &self.public_base_url,
             self.allowed_return_urls.clone(),
         );

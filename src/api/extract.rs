@@ -30,7 +30,6 @@ pub struct RequestContext {
     pub client: Client,
     /// The full public URL of this request (a flow's `request_url`).
     pub request_url: String,
-    pub csrf_cookie_name: String,
 }
 
 impl RequestContext {
@@ -39,9 +38,8 @@ impl RequestContext {
         let text = |h: header::HeaderName| headers.get(h).and_then(|v| v.to_str().ok());
         let accept = text(header::ACCEPT);
         let content_type = text(header::CONTENT_TYPE);
-        let csrf_cookie_name = state.config.csrf_cookie_name().to_owned();
         let csrf = req
-            .cookie(&csrf_cookie_name)
+            .cookie(state.config.csrf_cookie_name())
             .and_then(|c| CsrfSecret::from_cookie(c.value()));
         let found = find_session_token(req);
         let token_from_cookie = matches!(found, Some((_, true)));
@@ -79,7 +77,6 @@ impl RequestContext {
                 user_agent: text(header::USER_AGENT).map(|s| s.chars().take(512).collect()),
             },
             request_url: state.config.public_url(&path_and_query),
-            csrf_cookie_name,
         }
     }
 }

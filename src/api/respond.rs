@@ -42,8 +42,9 @@ fn base_cookie(state: &AppState, name: String, value: String) -> Cookie<'static>
     c
 }
 
-pub fn csrf_cookie(state: &AppState, ctx: &RequestContext, secret: &CsrfSecret) -> Cookie<'static> {
-    let mut c = base_cookie(state, ctx.csrf_cookie_name.clone(), secret.cookie_value());
+pub fn csrf_cookie(state: &AppState, secret: &CsrfSecret) -> Cookie<'static> {
+    let name = state.config.csrf_cookie_name().to_owned();
+    let mut c = base_cookie(state, name, secret.cookie_value());
     // nosurf: SameSite as configured, but Lax when the cookie cannot be Secure.
     let flag = if state.config.cookies_secure() {
         same_site(state.config.cookie_same_site)
@@ -121,7 +122,7 @@ pub async fn browser_init(
         Err(e) => return flow_error(state, ctx, e).await,
     };
     if csrf_is_new {
-        let _ = resp.add_cookie(&csrf_cookie(state, ctx, &csrf));
+        let _ = resp.add_cookie(&csrf_cookie(state, &csrf));
     }
     resp
 }
@@ -331,7 +332,7 @@ pub fn authenticated(
         let _ = resp.add_cookie(&session_cookie(state, t, s.expires_at));
         // Kratos rotates the CSRF secret when a session is issued to a browser.
         if let Some(secret) = &auth.csrf_rotation {
-            let _ = resp.add_cookie(&csrf_cookie(state, ctx, secret));
+            let _ = resp.add_cookie(&csrf_cookie(state, secret));
         }
     }
     resp
@@ -435,7 +436,7 @@ pub fn recovered(
 /// bound to the settings flow that was created for it).
 fn csrf_cookie_keep(state: &AppState, ctx: &RequestContext) -> Cookie<'static> {
     let secret = ctx.csrf.clone().unwrap_or_else(CsrfSecret::generate);
-    csrf_cookie(state, ctx, &secret)
+    csrf_cookie(state, &secret)
 }
 
 /// Counts a login or registration submit: `success`, `failure` (the user's

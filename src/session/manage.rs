@@ -149,13 +149,21 @@ pub async fn revoke_by_token(state: &AppState, token: &SessionToken) -> Result<b
 /// Revokes a session by id; `false` when there is none.
 pub async fn revoke(state: &AppState, id: Uuid) -> Result<bool, StoreError> {
     let now = state.clock.now();
+    change_session(state, id, move |tx| sessions::revoke(tx, id, now)).await
+}
+
+/// Runs `change` on session `id` in a write that touches only its
+/// identity's cached checks; `false` without running it when there is no
+/// such session.
+async fn change_session(
+    state: &AppState,
+    id: Uuid,
+    change: impl FnOnce(&rusqlite::Connection) -> Result<bool, StoreError> + Send + 'static,
+) -> Result<bool, StoreError> {
     state
         .store
-        .write_touching(move |tx| match sessions::find(tx, id)? {
-            Some(s) => Ok((
-                sessions::revoke(tx, id, now)?,
-                Touched::Identity(s.identity_id),
-            )),
+        .write_touching(move |tx| match sessions::owner(tx, id)? {
+            Some(identity) => Ok((change(tx)?, Touched::Identity(identity))),
             None => Ok((false, Touched::Nothing)),
         })
         .await
@@ -249,16 +257,10 @@ pub async fn admin_get(state: &AppState, id: Uuid) -> Result<Option<WithIdentity
 pub async fn extend(state: &AppState, id: Uuid) -> Result<bool, StoreError> {
     let now = state.clock.now();
     let expires_at = now + state.config.session_lifespan;
-    state
-        .store
-        .write_touching(move |tx| match sessions::find(tx, id)? {
-            Some(s) => Ok((
-                sessions::extend(tx, id, expires_at, now)?,
-                Touched::Identity(s.identity_id),
-            )),
-            None => Ok((false, Touched::Nothing)),
-        })
-        .await
+    change_session(state, id, move |tx| {
+        sessions::extend(tx, id, expires_at, now)
+    })
+    .await
 }
 
 pub async fn revoke_all_for_identity(

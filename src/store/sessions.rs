@@ -56,7 +56,10 @@ const REFRESH: &str = "UPDATE sessions SET authenticated_at = :now, issued_at = 
     expires_at = :expires_at, authentication_methods = :methods, aal = :aal, updated_at = :now
     WHERE id = :id";
 
+const SELECT_OWNER: &str = "SELECT identity_id FROM sessions WHERE id = :id";
+
 pub const STATEMENTS: &[&str] = &[
+    SELECT_OWNER,
     INSERT_SESSION,
     INSERT_DEVICE,
     SELECT_BY_DIGEST,
@@ -221,6 +224,16 @@ pub fn list_active_for_identity(
         .map(|s| with_devices(conn, s))
         .collect::<Result<_, _>>()?;
     Ok((sessions, u64::try_from(total).unwrap_or(0)))
+}
+
+/// The identity a session belongs to, without loading the session.
+pub fn owner(conn: &Connection, id: Uuid) -> Result<Option<Uuid>, StoreError> {
+    Ok(conn
+        .prepare_cached(SELECT_OWNER)?
+        .query_row(named_params! { ":id": uuid_text(id) }, |r| {
+            get_uuid(r, "identity_id")
+        })
+        .optional()?)
 }
 
 /// Revokes one session; `false` if it was not active.

@@ -18,6 +18,7 @@
 //! database as the last commit left it (WAL readers never see a write in
 //! progress); whose it is now, in the write's own transaction.
 
+use super::codec::{time_int, uuid_text};
 use super::Touched;
 use rusqlite::hooks::Action;
 use rusqlite::{Connection, OptionalExtension};
@@ -94,36 +95,35 @@ pub fn check_before_commit(
     let w = watch
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if touched == Touched::Everything {
-        return;
-    }
-    let added = additions_to_existing(conn, before, &w);
+    let changed = &w.changed;
     match touched {
         Touched::Everything => {}
         Touched::EndedSessions(at) => {
-            let live: Vec<_> = w
-                .changed
+            let live: Vec<_> = changed
                 .iter()
                 .filter(|(table, rowid, deleted)| !*deleted || !ended(before, table, *rowid, at))
                 .collect();
+            let added = additions_to_existing(conn, before, &w);
             assert!(
                 live.is_empty() && added.is_empty(),
                 "a write declared to delete only ended sessions changed others: {live:?} {added:?}"
             );
         }
-        Touched::Nothing => assert!(
-            w.changed.is_empty() && added.is_empty(),
-            "write_unseen changed rows a session check may have cached; use write: {:?} {added:?}",
-            w.changed
-        ),
+        Touched::Nothing => {
+            let added = additions_to_existing(conn, before, &w);
+            assert!(
+                changed.is_empty() && added.is_empty(),
+                "write_unseen changed rows a session check may have cached; use write: {changed:?} {added:?}"
+            );
+        }
         Touched::Identity(id) => {
+            let added = additions_to_existing(conn, before, &w);
             let elsewhere: Vec<_> = added.iter().filter(|(_, _, owner)| *owner != id).collect();
             assert!(
                 elsewhere.is_empty(),
                 "write_touching added to another identity than {id}: {elsewhere:?}"
             );
-            let others: Vec<_> = w
-                .changed
+            let others: Vec<_> = changed
                 .iter()
                 .filter(|(table, rowid, deleted)| {
                     owner(before, table, *rowid) != Some(id)
@@ -138,6 +138,18 @@ pub fn check_before_commit(
     }
 }
 
+/// The first column of the first row, if any (and if the query works).
+fn one<T: rusqlite::types::FromSql>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Option<T> {
+    conn.query_row(sql, params, |r| r.get(0))
+        .optional()
+        .ok()
+        .flatten()
+}
+
 /// Rows the write added to an identity or a session that existed before it
 /// (an address, a device): (table, rowid, the identity whose answer changes).
 fn additions_to_existing(
@@ -145,38 +157,24 @@ fn additions_to_existing(
     before: &Connection,
     w: &Watch,
 ) -> Vec<(String, i64, Uuid)> {
-    let text = |c: &Connection, sql: &str, key: &dyn rusqlite::ToSql| -> Option<String> {
-        c.query_row(sql, [key], |r| r.get(0))
-            .optional()
-            .ok()
-            .flatten()
-    };
     let mut added = Vec::new();
     for (table, rowid) in &w.inserted {
         let existing_owner = match table.as_str() {
             "identity_verifiable_addresses" | "identity_recovery_addresses" => {
                 owner(conn, table, *rowid).filter(|id| {
-                    text(
-                        before,
-                        "SELECT id FROM identities WHERE id = ?1",
-                        &id.to_string(),
-                    )
-                    .is_some()
+                    let sql = "SELECT 1 FROM identities WHERE id = ?1";
+                    one::<i64>(before, sql, [uuid_text(*id)]).is_some()
                 })
             }
-            "session_devices" => text(
-                conn,
-                "SELECT session_id FROM session_devices WHERE rowid = ?1",
-                rowid,
-            )
-            .and_then(|session| {
-                text(
-                    before,
-                    "SELECT identity_id FROM sessions WHERE id = ?1",
-                    &session,
-                )
-            })
-            .and_then(|id| Uuid::parse_str(&id).ok()),
+            "session_devices" => {
+                let sql = "SELECT session_id FROM session_devices WHERE rowid = ?1";
+                one::<String>(conn, sql, [rowid])
+                    .and_then(|session| {
+                        let sql = "SELECT identity_id FROM sessions WHERE id = ?1";
+                        one::<String>(before, sql, [session])
+                    })
+                    .and_then(|id| Uuid::parse_str(&id).ok())
+            }
             _ => None,
         };
         if let Some(id) = existing_owner {
@@ -197,26 +195,13 @@ fn ended(before: &Connection, table: &str, rowid: i64, at: time::OffsetDateTime)
         }
         _ => return false,
     };
-    before
-        .query_row(
-            sql,
-            rusqlite::params![rowid, super::codec::time_int(at)],
-            |r| r.get(0),
-        )
-        .optional()
-        .ok()
-        .flatten()
-        .unwrap_or(false)
+    one(before, sql, rusqlite::params![rowid, time_int(at)]).unwrap_or(false)
 }
 
+/// The identity a row of a seen table belongs to, as `conn` sees it.
 fn owner(conn: &Connection, table: &str, rowid: i64) -> Option<Uuid> {
     let (_, sql) = SEEN.iter().find(|(t, _)| *t == table)?;
-    let id: Option<String> = conn
-        .query_row(sql, [rowid], |r| r.get(0))
-        .optional()
-        .ok()
-        .flatten();
-    id.and_then(|s| Uuid::parse_str(&s).ok())
+    one::<String>(conn, sql, [rowid]).and_then(|s| Uuid::parse_str(&s).ok())
 }
 
 /// Stops recording.

@@ -316,7 +316,7 @@ pub async fn welcome_page(state: web::Data<AppState>, req: HttpRequest) -> HttpR
     page.insert("logout_url".into(), json!(logout_url));
     let mut resp = render(&state, "welcome.html", page);
     if is_new {
-        let _ = resp.add_cookie(&respond::csrf_cookie(&state, &ctx, &csrf));
+        let _ = resp.add_cookie(&respond::csrf_cookie(&state, &csrf));
     }
     resp
 }

@@ -61,7 +61,7 @@ pub async fn update_logout_flow(
         Err(e) => return respond::flow_error(&state, &ctx, e).await,
     };
     let _ = resp.add_cookie(&respond::clear_session_cookie(&state));
-    let _ = resp.add_cookie(&respond::csrf_cookie(&state, &ctx, &CsrfSecret::generate()));
+    let _ = resp.add_cookie(&respond::csrf_cookie(&state, &CsrfSecret::generate()));
     resp
 }
 

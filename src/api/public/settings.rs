@@ -62,7 +62,7 @@ pub async fn create_browser_settings_flow(
         Err(e) => return respond::flow_error(&state, &ctx, e).await,
     };
     if is_new {
-        let _ = resp.add_cookie(&respond::csrf_cookie(&state, &ctx, &csrf));
+        let _ = resp.add_cookie(&respond::csrf_cookie(&state, &csrf));
     }
     resp
 }
