@@ -7,10 +7,20 @@
 //! with two hashing threads peaked at 235 MiB RSS). Each hashing thread now
 //! allocates its memory once and reuses it: memory is bounded by
 //! `--hash-concurrency` × `--hash-memory-kib`.
+//!
+//! That memory is also asked to sit on 2 MiB pages (`MADV_HUGEPAGE`).
+//! argon2 reads a block at a data-dependent place in all 19 MiB for every
+//! block it writes: 4,864 small pages, more than the core's TLB holds. Alone
+//! on a core that costs nothing measurable, but every time the hash is
+//! interrupted (a request to parse, a commit to sync) the other work evicts
+//! the page-table entries and walks, and the hash pays for them afterwards:
+//! in the benchmark a hash in the server took 3-4.5% longer than the same
+//! hash in an idle loop; on huge pages, under 1%.
 
 use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use std::cell::RefCell;
+use std::mem::MaybeUninit;
 
 /// Hashes needing more than this many 1 KiB blocks (imported hashes with large
 /// parameters) get temporary memory, so that one odd hash cannot pin 1 GiB.
@@ -34,6 +44,11 @@ fn hash_into(
     }
     BLOCKS.with_borrow_mut(|blocks| {
         if blocks.len() < needed {
+            if blocks.capacity() < needed {
+                // Advised before the first touch, so the pages come in huge.
+                *blocks = Vec::with_capacity(needed);
+                advise_huge_pages(blocks.spare_capacity_mut());
+            }
             blocks.resize(needed, Block::default());
         }
         let memory = blocks.get_mut(..needed).ok_or("argon2 memory")?;
@@ -42,6 +57,28 @@ fn hash_into(
             .map_err(|e| e.to_string())
     })
 }
+
+/// Asks Linux to back the whole 2 MiB pages inside `memory` with transparent
+/// huge pages. Advice only: where THP is off or unsupported the call fails
+/// and nothing changes, so its result is ignored.
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn advise_huge_pages<T>(memory: &mut [MaybeUninit<T>]) {
+    const HUGE: usize = 2 << 20;
+    let start = memory.as_mut_ptr() as usize;
+    let end = start + std::mem::size_of_val(memory);
+    let (from, to) = (start.div_ceil(HUGE) * HUGE, end / HUGE * HUGE);
+    if to > from {
+        // SAFETY: [from, to) lies inside `memory`, which is borrowed mutably
+        // (nobody else uses it) and stays allocated for the call. The advice
+        // changes how the kernel backs those pages, never what they hold, and
+        // dereferences nothing.
+        let _ = unsafe { libc::madvise(from as *mut libc::c_void, to - from, libc::MADV_HUGEPAGE) };
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn advise_huge_pages<T>(_memory: &mut [MaybeUninit<T>]) {}
 
 /// A new argon2id PHC string with a fresh random salt.
 pub fn hash(argon2: &Argon2<'_>, password: &[u8]) -> Result<String, String> {
@@ -113,5 +150,46 @@ mod tests {
         );
         let theirs = argon2i.hash_password(b"x").unwrap();
         assert!(verify(b"x", &theirs).unwrap());
+    }
+
+    /// The kept memory's mapping carries the huge-page advice (`hg` in its
+    /// VmFlags) wherever the kernel has THP at all. Whether huge pages were
+    /// then free to use is the kernel's business, so that is not asserted.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn kept_memory_is_advised_onto_huge_pages() {
+        if !std::path::Path::new("/sys/kernel/mm/transparent_hugepage/enabled").exists() {
+            return; // a kernel without THP: the advice cannot exist
+        }
+        let argon2 = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(8 * 1024, 1, 1, None).unwrap(),
+        );
+        hash(&argon2, b"correct horse").unwrap();
+        let middle =
+            BLOCKS.with_borrow(|b| b.as_ptr() as usize + std::mem::size_of_val(&b[..]) / 2);
+        let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
+        let mut inside = false;
+        let mut flags = None;
+        for line in smaps.lines() {
+            if let Some((range, _)) = line.split_once(' ') {
+                if let Some((lo, hi)) = range.split_once('-') {
+                    if let (Ok(lo), Ok(hi)) =
+                        (usize::from_str_radix(lo, 16), usize::from_str_radix(hi, 16))
+                    {
+                        inside = (lo..hi).contains(&middle);
+                        continue;
+                    }
+                }
+            }
+            if inside {
+                if let Some(f) = line.strip_prefix("VmFlags:") {
+                    flags = Some(f.split_whitespace().map(str::to_owned).collect::<Vec<_>>());
+                }
+            }
+        }
+        let flags = flags.expect("the hash memory's mapping in /proc/self/smaps");
+        assert!(flags.iter().any(|f| f == "hg"), "VmFlags {flags:?}");
     }
 }
