@@ -14,7 +14,7 @@ use crate::password::policy;
 use crate::password::{Password, Verified};
 use crate::session::Session;
 use crate::state::AppState;
-use crate::store::{flows, identities, sessions as session_store, StoreError, Touched};
+use crate::store::{flows, identities, sessions as session_store, StoreError};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
@@ -344,7 +344,7 @@ async fn save_password(
     let stored = flow.clone();
     state
         .store
-        .write_touching(move |tx| {
+        .write_for_identity(identity_id, move |tx| {
             identities::set_password(
                 tx,
                 identity_id,
@@ -357,7 +357,7 @@ async fn save_password(
                 session_store::revoke_others(tx, identity_id, keep, now)?;
             }
             flows::update(tx, &stored)?;
-            Ok::<_, StoreError>(((), Touched::Identity(identity_id)))
+            Ok::<_, StoreError>(())
         })
         .await?;
     let identity = manage::get(state, identity_id).await?;

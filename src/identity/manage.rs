@@ -11,7 +11,7 @@ use super::{
 };
 use crate::password::{check_imported_hash, HashError, Password};
 use crate::state::AppState;
-use crate::store::{identities, StoreError, Touched};
+use crate::store::{identities, StoreError};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -142,12 +142,12 @@ where
     // whatever `then` does for it): other users' cached checks stay valid.
     state
         .store
-        .write_touching(move |tx| {
+        .write_for_identity(id, move |tx| {
             let existing = identities::find(tx, id)?.ok_or(IdentityError::NotFound)?;
             let identity = build(&schemas, Some(&existing), input, hashed, now)?;
             identities::replace(tx, &identity).map_err(conflict)?;
             let extra = then(tx, &identity)?;
-            Ok(((identity, extra), Touched::Identity(id)))
+            Ok((identity, extra))
         })
         .await
 }
@@ -164,7 +164,7 @@ pub async fn patch(
     let now = state.clock.now();
     state
         .store
-        .write_touching(move |tx| {
+        .write_for_identity(id, move |tx| {
             let existing = identities::find(tx, id)?.ok_or(IdentityError::NotFound)?;
             let view = IdentityView::new(
                 &existing,
@@ -191,7 +191,7 @@ pub async fn patch(
             let input = input_from_patched(&doc)?;
             let identity = build(&schemas, Some(&existing), input, None, now)?;
             identities::replace(tx, &identity).map_err(conflict)?;
-            Ok((identity, Touched::Identity(id)))
+            Ok(identity)
         })
         .await
 }
@@ -207,9 +207,7 @@ pub async fn get(state: &AppState, id: Uuid) -> Result<Identity, IdentityError> 
 pub async fn delete(state: &AppState, id: Uuid) -> Result<(), IdentityError> {
     let deleted = state
         .store
-        .write_touching(move |tx| {
-            Ok::<_, StoreError>((identities::delete(tx, id)?, Touched::Identity(id)))
-        })
+        .write_for_identity(id, move |tx| identities::delete(tx, id))
         .await?;
     if deleted {
         Ok(())
@@ -438,14 +436,14 @@ pub async fn delete_credential(
     let kind = kind.to_owned();
     state
         .store
-        .write_touching(move |tx| {
+        .write_for_identity(id, move |tx| {
             let identity = identities::find(tx, id)?.ok_or(IdentityError::NotFound)?;
             let credential = identity.credential(&kind).ok_or(IdentityError::NotFound)?;
             if identity.credentials.len() <= 1 {
                 return Err(IdentityError::LastCredential);
             }
             identities::delete_credential(tx, credential.id)?;
-            Ok(((), Touched::Identity(id)))
+            Ok(())
         })
         .await
 }

@@ -169,24 +169,19 @@ mod tests {
         hash(&argon2, b"correct horse").unwrap();
         let middle =
             BLOCKS.with_borrow(|b| b.as_ptr() as usize + std::mem::size_of_val(&b[..]) / 2);
+        // smaps: a "lo-hi perms …" line per mapping, then its fields.
+        let range = |line: &str| {
+            let (lo, hi) = line.split_once(' ')?.0.split_once('-')?;
+            Some(usize::from_str_radix(lo, 16).ok()?..usize::from_str_radix(hi, 16).ok()?)
+        };
         let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
         let mut inside = false;
         let mut flags = None;
         for line in smaps.lines() {
-            if let Some((range, _)) = line.split_once(' ') {
-                if let Some((lo, hi)) = range.split_once('-') {
-                    if let (Ok(lo), Ok(hi)) =
-                        (usize::from_str_radix(lo, 16), usize::from_str_radix(hi, 16))
-                    {
-                        inside = (lo..hi).contains(&middle);
-                        continue;
-                    }
-                }
-            }
-            if inside {
-                if let Some(f) = line.strip_prefix("VmFlags:") {
-                    flags = Some(f.split_whitespace().map(str::to_owned).collect::<Vec<_>>());
-                }
+            if let Some(r) = range(line) {
+                inside = r.contains(&middle);
+            } else if let Some(f) = line.strip_prefix("VmFlags:").filter(|_| inside) {
+                flags = Some(f.split_whitespace().map(str::to_owned).collect::<Vec<_>>());
             }
         }
         let flags = flags.expect("the hash memory's mapping in /proc/self/smaps");

@@ -106,6 +106,18 @@ impl WhoamiCache {
     }
 
     /// The entry for `digest`, if its session has not expired at `now` and
+    /// no write `store` has committed since it was read changed it: the
+    /// session check's own test.
+    pub fn get_fresh(
+        &self,
+        digest: &Digest,
+        now: OffsetDateTime,
+        store: &crate::store::Store,
+    ) -> Option<Cached> {
+        self.get(digest, now, |e| store.is_fresh(e.generation, e.identity))
+    }
+
+    /// The entry for `digest`, if its session has not expired at `now` and
     /// `fresh` says nothing has changed it since it was read.
     pub fn get(
         &self,

@@ -119,11 +119,10 @@ pub async fn refresh(
         completed_at: now,
     });
     let stored = session.clone();
-    let touched = Touched::Identity(session.identity_id);
     state
         .store
-        .write_touching(move |tx| {
-            Ok::<_, StoreError>((sessions::refresh(tx, &stored, now)?, touched))
+        .write_for_identity(stored.identity_id, move |tx| {
+            sessions::refresh(tx, &stored, now)
         })
         .await?;
     Ok(session)
@@ -178,9 +177,8 @@ pub async fn revoke_others(
     let now = state.clock.now();
     state
         .store
-        .write_touching(move |tx| {
-            let n = sessions::revoke_others(tx, identity_id, keep, now)?;
-            Ok((n, Touched::Identity(identity_id)))
+        .write_for_identity(identity_id, move |tx| {
+            sessions::revoke_others(tx, identity_id, keep, now)
         })
         .await
 }
@@ -190,9 +188,8 @@ pub async fn revoke_own(state: &AppState, identity_id: Uuid, id: Uuid) -> Result
     let now = state.clock.now();
     state
         .store
-        .write_touching(move |tx| {
-            let revoked = sessions::revoke_for_identity(tx, identity_id, id, now)?;
-            Ok((revoked, Touched::Identity(identity_id)))
+        .write_for_identity(identity_id, move |tx| {
+            sessions::revoke_for_identity(tx, identity_id, id, now)
         })
         .await
 }
@@ -270,9 +267,8 @@ pub async fn revoke_all_for_identity(
     let now = state.clock.now();
     state
         .store
-        .write_touching(move |tx| {
-            let n = sessions::revoke_all_for_identity(tx, identity_id, now)?;
-            Ok((n, Touched::Identity(identity_id)))
+        .write_for_identity(identity_id, move |tx| {
+            sessions::revoke_all_for_identity(tx, identity_id, now)
         })
         .await
 }

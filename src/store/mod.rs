@@ -333,14 +333,27 @@ impl Store {
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
     {
-        self.transact(true, move |tx| f(tx).map(|out| (out, Touched::Everything)))
-            .await
+        self.declared(true, Touched::Everything, f).await
+    }
+
+    /// A durable `write` that concerns only `identity` (its row, credentials,
+    /// addresses or sessions: a logout, a settings change, an admin edit), so
+    /// every other user's cached session check stays valid. Checked in debug
+    /// builds like `write_touching`.
+    pub async fn write_for_identity<T, E, F>(&self, identity: uuid::Uuid, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
+    {
+        self.declared(true, Touched::Identity(identity), f).await
     }
 
     /// A durable `write` whose closure also says which cached session checks
-    /// it may have made stale: `Touched::Identity` for a change that only
-    /// concerns one identity's sessions, identity row or addresses (a logout),
-    /// so that every other user's cached check stays valid. Debug builds (so
+    /// it may have made stale, for when that is known only inside it (whose
+    /// session a token was): `Touched::Identity` for a change that only
+    /// concerns one identity's sessions, identity row or addresses, so that
+    /// every other user's cached check stays valid. Debug builds (so
     /// every test) check, before the commit, that every existing row it
     /// changed or deleted in a table a session check reads was and is that
     /// identity's, and that it added addresses or devices only to it.
@@ -358,7 +371,8 @@ impl Store {
     /// session and its device, a new identity with its addresses), or
     /// touches tables a check does not read (courier, flow errors,
     /// credentials). Anything that changes an existing session, identity or
-    /// address must use `write_touching` (one identity's) or `write`; debug
+    /// address must use `write_for_identity` or `write_touching` (one
+    /// identity's) or `write`; debug
     /// builds (so every test) check this on every call (`unseen.rs`).
     pub async fn write_unseen<T, E, F>(&self, f: F) -> Result<T, E>
     where
@@ -366,8 +380,7 @@ impl Store {
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
     {
-        self.transact(true, move |tx| f(tx).map(|out| (out, Touched::Nothing)))
-            .await
+        self.declared(true, Touched::Nothing, f).await
     }
 
     /// Like `write`, for changes that may be lost on power failure without
@@ -381,7 +394,17 @@ impl Store {
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
     {
-        self.transact(false, move |tx| f(tx).map(|out| (out, Touched::Nothing)))
+        self.declared(false, Touched::Nothing, f).await
+    }
+
+    /// `transact` for a closure whose `touched` is known before it runs.
+    async fn declared<T, E, F>(&self, durable: bool, touched: Touched, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
+    {
+        self.transact(durable, move |tx| f(tx).map(|out| (out, touched)))
             .await
     }
 

@@ -41,8 +41,7 @@ pub async fn to_session(
     let digest = token.digest_bytes();
     let now = state.clock.now();
     let generation = state.store.generation();
-    let fresh = |e: &Cached| state.store.is_fresh(e.generation, e.identity);
-    let answer = match state.whoami_cache.get(&digest, now, fresh) {
+    let answer = match state.whoami_cache.get_fresh(&digest, now, &state.store) {
         Some(hit) => {
             state.metrics.session_checks_cached.inc();
             hit

@@ -100,15 +100,12 @@ impl TestApp {
     }
 
     /// Whether a check of `token` would be answered from the session-check
-    /// cache now (exactly the whoami handler's test).
+    /// cache now (the whoami handler's own test, `get_fresh`).
     pub fn whoami_cached(&self, token: &str) -> bool {
         let digest = postern::crypto::digest(token.as_bytes());
-        let store = &self.state.store;
         self.state
             .whoami_cache
-            .get(&digest, self.clock.now(), |e| {
-                store.is_fresh(e.generation, e.identity)
-            })
+            .get_fresh(&digest, self.clock.now(), &self.state.store)
             .is_some()
     }
 
